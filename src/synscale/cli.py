@@ -1,0 +1,139 @@
+"""The ``synscale`` command: each command parses its options, calls one function, prints.
+
+User errors (``SynscaleError``) print one line and exit with code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from synscale.errors import ConfigError, SynscaleError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Scaling laws of synthetic images for model training (Fan et al. 2023).")
+out = Console()
+
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config key: a.b=c.")]
+
+
+@app.command()
+def worlds() -> None:
+    """List the worlds."""
+    from synscale.worlds import WORLDS
+
+    for name, doc in WORLDS.describe().items():
+        out.print(f"[bold]{name}[/bold]  {doc}")
+
+
+@app.command("world-info")
+def world_info(name: str, root: Annotated[Optional[Path], typer.Option(
+        help="Data root of the imagenet world (see README).")] = None) -> None:
+    """Pool sizes, classes and OOD sets of a world."""
+    from synscale.worlds import get_world
+
+    world = get_world(name, root=root)
+    info = world.describe()
+    out.print(f"[bold]{name}[/bold]: {world.num_classes} classes, {world.channels}x"
+              f"{world.image_size}x{world.image_size} images, default model {world.default_model}")
+    for pool in world.pool_names():
+        out.print(f"  pool {pool}: {len(world.pool(pool))} images")
+    for ood in world.ood_names():
+        out.print(f"  ood {ood}: {len(world.ood(ood))} images")
+    classes = info["classes"]
+    shown = ", ".join(classes[:12]) + (f", ... ({len(classes)} in all)" if len(classes) > 12 else "")
+    out.print(f"  classes: {shown}")
+
+
+@app.command()
+def train(
+    world: Annotated[Optional[str], typer.Option(help="World name (see `synscale worlds`).")] = None,
+    data: Annotated[Optional[str], typer.Option(help="Training data: real, or a synthetic dataset.")] = None,
+    scales: Annotated[Optional[str], typer.Option(help="Comma-separated dataset sizes D.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Run seed (subsets, init, data order).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Classifier (timm name or mini_resnet/mini_vit).")] = None,
+    root: Annotated[Optional[Path], typer.Option(help="Data root of worlds that read user data.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML file of a CurveConfig.")] = None,
+    set_: SetOpt = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a scaling curve: one classifier per scale on nested subsets; skip stored runs."""
+    from synscale.config import load_config
+    from synscale.train.runs import CurveConfig, run_curve
+    from synscale.workspace import Workspace
+
+    flags = {"world": world, "data": data, "seed": seed, "scales": parse_ints(scales, "--scales"),
+             "world_root": str(root) if root else None, "recipe": {"model": model} if model else None}
+    curve = load_config(CurveConfig, config, set_, {k: v for k, v in flags.items() if v is not None})
+    rows = []
+    for record in run_curve(curve, Workspace(workspace), quiet=quiet or json_):
+        summary = record.summary()
+        if json_:
+            print_json(summary)
+        rows.append({k: summary[k] for k in ("data", "model", "scale", "seed", "iterations",
+                                             "val_loss", "val_top1", "train_images_per_s")}
+                    | {f"{k}_top1": v["top1"] for k, v in summary["ood"].items()})
+    if not json_:
+        print_table(rows, f"runs ({workspace})")
+
+
+@app.command()
+def results(workspace: WorkspaceOpt = Path("workspace"),
+            csv: Annotated[Optional[Path], typer.Option(help="Also write the table to CSV.")] = None,
+            table: Annotated[str, typer.Option(help="runs, set_metrics, class_metrics or fits.")] = "runs",
+            ) -> None:
+    """Print the stored results of a workspace as a table."""
+    from synscale.store import ResultsStore
+    from synscale.workspace import Workspace
+
+    ws = Workspace(workspace, create=False)
+    with ResultsStore(ws.store_path) as store:
+        frame = store.runs() if table == "runs" else store.table(table)
+    if csv:
+        frame.to_csv(csv, index=False)
+    print_table(frame.to_dict("records"), f"{table} ({workspace})")
+
+
+def parse_ints(text: str | None, flag: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"{flag} must be comma-separated integers, got {text!r}") from None
+
+
+def print_table(rows: list[dict[str, object]], title: str) -> None:
+    if not rows:
+        out.print(f"{title}: nothing stored yet")
+        return
+    table = Table(title=title)
+    for key in rows[0]:
+        table.add_column(str(key))
+    for row in rows:
+        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()))
+    out.print(table)
+
+
+def print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv)
+    except SynscaleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

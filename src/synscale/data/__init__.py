@@ -1,0 +1,1 @@
+"""Datasets of labelled images, nested subsets, shards and manifests."""

@@ -1,0 +1,64 @@
+"""One registry class for every pluggable kind (worlds, models, prompt strategies, generators, laws).
+
+Components register themselves with a decorator in the module that defines them; each kind's
+package imports its modules in ``__init__`` so a registry is full as soon as it is imported.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from synscale.errors import ConfigError, UnknownNameError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Named factories of one kind: ``register(name)``, ``create(name, **kw)``, ``names()``."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Callable[..., T]] = {}
+        self._docs: dict[str, str] = {}
+
+    def register(self, name: str, doc: str | None = None) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        def decorator(factory: Callable[..., T]) -> Callable[..., T]:
+            if name in self._entries:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self._entries[name] = factory
+            self._docs[name] = doc or _first_line(factory.__doc__)
+            return factory
+
+        return decorator
+
+    def get(self, name: str) -> Callable[..., T]:
+        if name not in self._entries:
+            raise UnknownNameError(self.kind, name, self.names())
+        return self._entries[name]
+
+    def create(self, name: str, **kwargs: object) -> T:
+        """Build the component; options left as ``None`` keep the component's own defaults."""
+        factory = self.get(name)
+        options = {k: v for k, v in kwargs.items() if v is not None}
+        try:
+            return factory(**options)
+        except TypeError as exc:
+            if "unexpected keyword argument" in str(exc):
+                raise ConfigError(f"{self.kind} {name!r}: {exc}") from exc
+            raise
+
+    def names(self, pattern: str = "*") -> list[str]:
+        return sorted(n for n in self._entries if fnmatch.fnmatch(n, pattern))
+
+    def describe(self) -> dict[str, str]:
+        """Name -> one-line description, for listings in the CLI."""
+        return {n: self._docs[n] for n in self.names()}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""

