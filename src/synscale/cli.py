@@ -105,6 +105,46 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
     print_table(frame.to_dict("records"), f"{table} ({workspace})")
 
 
+@app.command()
+def prompts(
+    world: Annotated[str, typer.Option(help="World name (see `synscale worlds`).")] = "mini",
+    strategy: Annotated[str, typer.Option(help="Prompt strategy (see `synscale strategies`).")] = "classname",
+    classes: Annotated[Optional[str], typer.Option(help="Comma-separated class ids (default: all).")] = None,
+    per_class: Annotated[int, typer.Option(help="Prompts (images to generate) per class.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the assignment of prompts to images.")] = 0,
+    captioner: Annotated[Optional[str], typer.Option(help="captions: attributes, blip2 or file.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="word2sen T5 / blip2 model: local dir or hub id.")] = None,
+    captions_file: Annotated[Optional[Path], typer.Option(help="captions with --captioner file: CSV/JSONL.")] = None,
+    sentences: Annotated[Optional[int], typer.Option(help="word2sen: sentences per class (100).")] = None,
+    root: Annotated[Optional[Path], typer.Option(help="Data root of worlds that read user data.")] = None,
+    workspace: Annotated[Optional[Path], typer.Option("--workspace", "-w", help="Cache tables and sentences here.")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Print the prompt of every image to generate for the chosen classes."""
+    from synscale.prompts.tables import prompt_table
+
+    table = prompt_table(world, strategy, per_class, seed, parse_ints(classes, "--classes"), root,
+                         workspace, quiet or json_, captioner=captioner, model=model,
+                         file=captions_file, sentences=sentences)
+    for row in table.select(["class_id", "class_name", "prompt"]).to_pylist():
+        if json_:
+            print_json(row)
+        else:
+            out.print(f"{row['class_id']:>4} {row['class_name']}: {row['prompt']}", markup=False,
+                      highlight=False, soft_wrap=True)
+
+
+@app.command()
+def strategies() -> None:
+    """List the prompt strategies and captioners."""
+    from synscale.prompts import CAPTIONERS, STRATEGIES
+
+    for name, doc in STRATEGIES.describe().items():
+        out.print(f"[bold]{name}[/bold]  {doc}", highlight=False)
+    out.print(f"captioners (for captions): {', '.join(CAPTIONERS.names())}", highlight=False)
+
+
 def parse_ints(text: str | None, flag: str) -> list[int] | None:
     if text is None:
         return None
