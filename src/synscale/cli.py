@@ -94,15 +94,77 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
             table: Annotated[str, typer.Option(help="runs, set_metrics, class_metrics or fits.")] = "runs",
             ) -> None:
     """Print the stored results of a workspace as a table."""
-    from synscale.store import ResultsStore
     from synscale.workspace import Workspace
 
-    ws = Workspace(workspace, create=False)
-    with ResultsStore(ws.store_path) as store:
+    with Workspace(workspace, create=False).store() as store:
         frame = store.runs() if table == "runs" else store.table(table)
     if csv:
         frame.to_csv(csv, index=False)
     print_table(frame.to_dict("records"), f"{table} ({workspace})")
+
+
+@app.command()
+def generate(
+    world: Annotated[Optional[str], typer.Option(help="World whose classes to generate.")] = None,
+    generator: Annotated[Optional[str], typer.Option(help="Generator (mini-pixel, mini-latent, diffusers).")] = None,
+    cfg: Annotated[Optional[float], typer.Option(help="Classifier-free guidance scale (>= 0).")] = None,
+    prompts: Annotated[Optional[str], typer.Option(help="Prompt strategy (see `synscale strategies`).")] = None,
+    per_class: Annotated[Optional[int], typer.Option(help="Images per class.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Dataset seed (prompts and per-image seeds).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Sampling steps (default: the generator's).")] = None,
+    engine: Annotated[str, typer.Option(help="local (one process) or ray (Ray Data actor pool).")] = "local",
+    workers: Annotated[Optional[int], typer.Option(help="Ray actors (with --engine ray).")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Address of a running Ray cluster.")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Torch threads per worker.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML file of a GenerateConfig.")] = None,
+    set_: SetOpt = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Generate a synthetic dataset (WebDataset shards + Parquet manifest); resumes after a crash."""
+    from synscale.config import load_config
+    from synscale.engine import make_engine
+    from synscale.generators.job import generate_dataset
+    from synscale.generators.plan import GenerateConfig
+    from synscale.workspace import Workspace
+
+    flags = {"world": world, "generator": generator, "cfg": cfg, "prompts": prompts,
+             "per_class": per_class, "seed": seed, "steps": steps}
+    settings = load_config(GenerateConfig, config, set_, {k: v for k, v in flags.items() if v is not None})
+    report = generate_dataset(settings, Workspace(workspace), make_engine(engine, workers, address, threads),
+                              quiet=quiet or json_)
+    for line in report.repaired:
+        print(f"warning: {line}: regenerated", file=sys.stderr)
+    if json_:
+        print_json(report.as_dict())
+    else:
+        summary = report.as_dict()
+        out.print(f"{summary['path']}: {report.images} images in {report.shards} shards "
+                  f"({report.made_shards} made, {report.kept_shards} kept"
+                  + (f", {summary['images_per_s']} images/s" if summary["images_per_s"] else "") + ")")
+
+
+@app.command()
+def regenerate(
+    dataset: Annotated[Path, typer.Argument(help="Dataset folder (workspace/datasets/<name>).")],
+    image_id: Annotated[int, typer.Argument(metavar="ID", help="Image id (the manifest's id).")],
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Where to write the PNG.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Remake one image from its manifest row and check that its bytes match (exit 1 if not)."""
+    from synscale.data.synthetic import SyntheticDataset
+    from synscale.generators.regenerate import regenerate_image
+
+    result = regenerate_image(SyntheticDataset.resolve(dataset), image_id, out_file)
+    if json_:
+        print_json(result)
+    else:
+        verdict = "identical to" if result["identical"] else "DIFFERENT from"
+        out.print(f"image {image_id} -> {result['path']}: sha256 {result['sha256'][:16]}..., "
+                  f"{verdict} the manifest")
+    if not result["identical"]:
+        raise typer.Exit(1)
 
 
 @app.command()

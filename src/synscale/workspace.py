@@ -20,6 +20,7 @@ from typing import Any
 
 from synscale.config import stable_hash
 from synscale.errors import WorkspaceError
+from synscale.store import ResultsStore
 
 CONFIG_FILE = "config.json"
 
@@ -35,18 +36,22 @@ class Artifact:
 
 
 class Workspace:
+    """A workspace directory; created on first write, so a failed command leaves nothing."""
+
     def __init__(self, root: str | Path, create: bool = True) -> None:
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
             raise WorkspaceError(f"workspace {self.root} exists and is not a directory")
-        if not self.root.exists():
-            if not create:
-                raise WorkspaceError(f"workspace {self.root} does not exist")
-            self.root.mkdir(parents=True)
+        if not create and not self.root.is_dir():
+            raise WorkspaceError(f"workspace {self.root} does not exist")
 
     @property
     def store_path(self) -> Path:
         return self.root / "results.duckdb"
+
+    def store(self) -> ResultsStore:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return ResultsStore(self.store_path)
 
     def artifact_path(self, kind: str, name: str, config: dict[str, Any],
                       inputs: tuple[str, ...] = ()) -> Artifact:

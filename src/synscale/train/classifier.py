@@ -57,12 +57,15 @@ class TrainedClassifier:
     """A classifier with the input normalisation it was trained with."""
 
     def __init__(self, model: nn.Module, spec: dict[str, Any]) -> None:
-        self.model = model.eval()
+        # One memory layout for training, evaluation and reloading: conv kernels differ by
+        # layout, and a reloaded model must give the very same numbers.
+        self.model = model.to(memory_format=torch.channels_last).eval()
         self.spec = spec  # model name, num_classes, in_chans, mean, std
 
     def prepare(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 [N, C, H, W] -> the float input the network was trained on."""
-        return (images.float() / 255.0 - self.spec["mean"]) / self.spec["std"]
+        x = (images.float() / 255.0 - self.spec["mean"]) / self.spec["std"]
+        return x.contiguous(memory_format=torch.channels_last)
 
     @torch.inference_mode()
     def logits_and_features(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -92,10 +95,11 @@ def train_classifier(data: ImageDataset, num_classes: int, recipe: TrainRecipe, 
         raise ValueError("recipe.model and recipe.augment must be resolved before training")
     in_chans = int(data[0][0].shape[0])
     torch.manual_seed(seed)
-    model = create_classifier(recipe.model, num_classes, in_chans).to(memory_format=torch.channels_last)
+    model = create_classifier(recipe.model, num_classes, in_chans)
     spec = {"model": recipe.model, "num_classes": num_classes, "in_chans": in_chans,
             "mean": 0.5, "std": 0.5}
     classifier = TrainedClassifier(model, spec)
+    model.train()
     iterations = recipe.schedule.iterations(len(data))
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     warmup = max(1, round(recipe.warmup_fraction * iterations))
@@ -104,7 +108,6 @@ def train_classifier(data: ImageDataset, num_classes: int, recipe: TrainRecipe, 
     generator = torch.Generator().manual_seed(seed)
     batches = _batches(data, recipe, generator)
 
-    model.train()
     wait = 0.0
     loss = torch.tensor(float("nan"))
     start = time.perf_counter()

@@ -46,7 +46,11 @@ def _architecture_kwargs(kwargs: dict[str, object]) -> dict[str, object]:
                                                           "cache_dir"}}
 
 
-def create_classifier(name: str, num_classes: int, in_chans: int) -> nn.Module:
+def check_model_name(name: str) -> None:
     if not timm.is_model(name):
         raise UnknownNameError("model", name, [*MINI_MODELS, "(or any name in timm.list_models())"])
+
+
+def create_classifier(name: str, num_classes: int, in_chans: int) -> nn.Module:
+    check_model_name(name)
     return timm.create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_chans)

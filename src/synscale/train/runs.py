@@ -14,9 +14,11 @@ from pydantic import field_validator
 from synscale.config import FrozenConfig
 from synscale.data.subsets import nested_subset
 from synscale.errors import DataError
-from synscale.store import ResultsStore, RunRecord
+from synscale.store import RunRecord
 from synscale.train.classifier import TrainRecipe, train_classifier
+from synscale.train.augment import AUGMENTS
 from synscale.train.evaluate import evaluate
+from synscale.train.models import check_model_name
 from synscale.train.sources import resolve_training_data
 from synscale.workspace import Workspace
 from synscale.worlds import get_world
@@ -44,8 +46,12 @@ class CurveConfig(FrozenConfig):
 
 
 def resolve_recipe(recipe: TrainRecipe, world: World) -> TrainRecipe:
-    return recipe.model_copy(update={"model": recipe.model or world.default_model,
-                                     "augment": recipe.augment or world.augment})
+    """Fill the world's defaults and check every name, before any work starts."""
+    resolved = recipe.model_copy(update={"model": recipe.model or world.default_model,
+                                         "augment": recipe.augment or world.augment})
+    check_model_name(resolved.model)
+    AUGMENTS.get(resolved.augment)
+    return resolved
 
 
 def run_curve(config: CurveConfig, workspace: Workspace, quiet: bool = False) -> Iterator[RunRecord]:
@@ -61,7 +67,7 @@ def run_curve(config: CurveConfig, workspace: Workspace, quiet: bool = False) ->
                         f"({len(labels)} images)")
     eval_sets = {"val": world.pool("val"), **{n: world.ood(n) for n in world.ood_names()}}
 
-    with ResultsStore(workspace.store_path) as store:
+    with workspace.store() as store:
         for scale in config.scales:
             # 2. A run is identified by everything that decides its result.
             identity = {"world": config.world, "data": data.identity, "scale": scale,

@@ -138,13 +138,27 @@ def _sketches() -> tuple[torch.Tensor, torch.Tensor]:
     return to_uint8(_resize(torch.from_numpy(edges).unsqueeze(1), IMAGE_SIZE)), labels[idx]
 
 
-def font_files() -> list[Path]:
-    """The TrueType fonts matplotlib ships that draw all ten digits."""
+@cache
+def font_files() -> tuple[Path, ...]:
+    """The TrueType fonts matplotlib ships that draw ten distinct, non-empty digits.
+
+    Checked by rendering rather than by name: symbol-only fonts draw nothing and fallback fonts
+    draw the same box for every digit.
+    """
     import matplotlib
+    from PIL import Image, ImageDraw, ImageFont
+
+    def draws_digits(path: Path) -> bool:
+        font = ImageFont.truetype(str(path), size=32)
+        glyphs = []
+        for c in "0123456789":
+            image = Image.new("L", (48, 48), 0)
+            ImageDraw.Draw(image).text((8, 4), c, fill=255, font=font)
+            glyphs.append(image.tobytes())
+        return len(set(glyphs)) == 10 and all(any(g) for g in glyphs)
 
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    return sorted(p for p in folder.glob("*.ttf") if "Display" not in p.name and "cmex" not in p.name
-                  and "cmsy" not in p.name and "cmmi" not in p.name)
+    return tuple(p for p in sorted(folder.glob("*.ttf")) if draws_digits(p))
 
 
 @cache
