@@ -1,0 +1,94 @@
+"""A finished synthetic dataset on disk (card, manifest, shards), loaded as ``LabeledImages``.
+
+Loaded images can be converted to a world's format (channels, resolution) so that any trainer or
+reference classifier that takes the world's real images takes them too.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from synscale.data.datasets import LabeledImages
+from synscale.data.manifest import CARD_FILE, MANIFEST_FILE, read_card, read_manifest
+from synscale.data.shards import load_shard_images
+from synscale.errors import DataError
+from synscale.workspace import CONFIG_FILE, Workspace
+
+DATASETS_KIND = "datasets"
+
+
+class SyntheticDataset:
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        if not (self.folder / CONFIG_FILE).is_file() or not (self.folder / MANIFEST_FILE).is_file():
+            raise DataError(f"{self.folder} is not a finished synthetic dataset (no {CONFIG_FILE} "
+                            f"and {MANIFEST_FILE}; run synscale generate, which resumes)")
+
+    @classmethod
+    def resolve(cls, dataset: str | Path, workspace: Workspace | None = None) -> SyntheticDataset:
+        """A dataset by folder path, or by its folder name (or a unique prefix) in the workspace."""
+        path = Path(dataset)
+        if path.is_dir():
+            return cls(path)
+        if workspace is not None:
+            root = workspace.root / DATASETS_KIND
+            found = sorted(p for p in root.glob(f"{dataset}*") if (p / CONFIG_FILE).is_file()) \
+                if root.is_dir() else []
+            if len(found) == 1:
+                return cls(found[0])
+            if len(found) > 1:
+                raise DataError(f"{dataset!r} matches {len(found)} datasets in {root}: "
+                                + ", ".join(p.name for p in found))
+        raise DataError(f"no synthetic dataset {str(dataset)!r} (give its folder, or its name in "
+                        "the workspace's datasets/)")
+
+    @cached_property
+    def card(self) -> dict[str, Any]:
+        return read_card(self.folder / CARD_FILE)
+
+    @cached_property
+    def manifest(self) -> pd.DataFrame:
+        return read_manifest(self.folder / MANIFEST_FILE)
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    def select(self, per_class: int | None = None) -> pd.DataFrame:
+        """Manifest rows: all, or the first ``per_class`` images (lowest ids) of every class."""
+        rows = self.manifest.sort_values("id")
+        if per_class is None:
+            return rows
+        if per_class < 1:
+            raise DataError(f"per_class must be at least 1 (got {per_class})")
+        counts = rows.groupby("class_id").size()
+        if (short := counts[counts < per_class]).size:
+            raise DataError(f"{self.name}: class {int(short.index[0])} has {int(short.iloc[0])} "
+                            f"images, fewer than the {per_class} per class asked for")
+        return rows.groupby("class_id", sort=True).head(per_class)
+
+    def load(self, per_class: int | None = None, channels: int | None = None,
+             image_size: int | None = None) -> LabeledImages:
+        """The selected images with their class labels, optionally in a world's format."""
+        rows = self.select(per_class)
+        channels = channels or int(self.card["image"]["channels"])
+        by_shard = {shard: group["id"].tolist() for shard, group in rows.groupby("shard")}
+        decoded = load_shard_images(self.folder, by_shard, channels)
+        images = torch.stack([decoded[i] for i in rows["id"].tolist()])
+        if image_size is not None and images.shape[-1] != image_size:
+            images = resize_uint8(images, image_size)
+        classes = self.card["config"].get("classes")
+        return LabeledImages(images, torch.as_tensor(rows["class_id"].to_numpy()), self.name,
+                             classes, [f"{self.name}/{i}" for i in rows["id"].tolist()])
+
+
+def resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
+    resized = F.interpolate(images.float(), size=(size, size), mode="bilinear", antialias=True,
+                            align_corners=False)
+    return resized.round_().clamp_(0, 255).to(torch.uint8)

@@ -1,0 +1,49 @@
+"""The engine contract: render the given batches with a generator and yield them in order."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+import torch
+
+from synscale.errors import ConfigError
+from synscale.generators.plan import Batch, GeneratorSpec
+from synscale.generators.render import Rendered
+from synscale.registry import Registry
+
+
+class Engine(ABC):
+    name: str
+    workers: int
+    threads: int  # torch threads of each worker
+
+    @abstractmethod
+    def run(self, spec: GeneratorSpec, cfg: float, batches: list[Batch]) -> Iterator[Rendered]:
+        """Render every batch; yield the results in the order of ``batches``."""
+
+    def describe(self) -> dict[str, object]:
+        return {"engine": self.name, "workers": self.workers, "threads_per_worker": self.threads}
+
+
+ENGINES: Registry[Engine] = Registry("engine")
+
+
+def make_engine(name: str, workers: int | None = None, address: str | None = None,
+                threads: int | None = None) -> Engine:
+    """An engine from CLI options; ``workers`` and ``address`` need ``ray``."""
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {workers})")
+    if threads is not None and threads < 1:
+        raise ConfigError(f"--threads must be at least 1 (got {threads})")
+    return ENGINES.create(name, workers=workers, address=address, threads=threads)
+
+
+def default_threads(workers: int) -> int:
+    """Split this machine's cores evenly between the workers."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def pin_threads(threads: int) -> None:
+    torch.set_num_threads(threads)

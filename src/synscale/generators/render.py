@@ -1,0 +1,47 @@
+"""One batch of the plan -> PNG bytes and their hashes: the unit of work every engine runs.
+
+Engines differ only in where ``render_batch`` runs; because the batches and each worker's thread
+count are fixed, a single process and a pool of Ray actors produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from synscale.data.shards import encode_png, sha256
+from synscale.generators.base import Generator
+from synscale.generators.plan import Batch
+
+
+@dataclass(frozen=True)
+class Rendered:
+    batch: int
+    ids: list[int]
+    pngs: list[bytes]
+    hashes: list[str]
+    settings: str  # the generator's settings as canonical JSON: every batch states what made it
+
+
+def settings_json(generator: Generator) -> str:
+    return json.dumps(generator.settings(), sort_keys=True, separators=(",", ":"))
+
+
+def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The first key whose value differs, said for an error message."""
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) != new.get(key):
+            return f"{key}: {old.get(key)!r} then, {new.get(key)!r} now"
+    return "no difference"
+
+
+def render_batch(generator: Generator, batch: Batch, cfg: float, settings: str) -> Rendered:
+    images = generator.generate(batch.prompts, batch.seeds, cfg)
+    if images.dtype != torch.uint8 or images.shape[0] != len(batch.ids):
+        raise RuntimeError(f"generator {generator.name!r} returned {tuple(images.shape)} "
+                           f"{images.dtype} for {len(batch.ids)} prompts; expected uint8 [N, C, H, W]")
+    pngs = [encode_png(image) for image in images]
+    return Rendered(batch.index, list(batch.ids), pngs, [sha256(p) for p in pngs], settings)

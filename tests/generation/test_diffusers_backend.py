@@ -1,0 +1,61 @@
+"""The diffusers backend on a tiny random Stable Diffusion pipeline loaded by path."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from conftest import build_tiny_pipeline
+
+from synscale.errors import ConfigError, UnknownNameError
+from synscale.generators import GENERATORS
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_pipeline):
+    return GENERATORS.create("diffusers", model=str(tiny_pipeline), steps=2)
+
+
+def test_generates_uint8_batches_with_per_image_seeds(generator):
+    images = generator.generate(["zero", "one", "two"], [1, 2, 3], cfg_scale=2.0)
+    assert images.dtype == torch.uint8 and images.shape == (3, 3, 16, 16)
+    assert images.float().std() > 0
+    again = generator.generate(["zero", "one", "two"], [1, 2, 3], cfg_scale=2.0)
+    assert torch.equal(images, again)
+    other_seed = generator.generate(["zero"], [4], cfg_scale=2.0)
+    assert not torch.equal(images[:1], other_seed)
+
+
+def test_image_noise_comes_from_its_own_seed_not_its_batch(generator):
+    batch = generator.generate(["one", "one"], [7, 8], cfg_scale=1.0)
+    alone = generator.generate(["one"], [8], cfg_scale=1.0)
+    # Floating-point kernels may round differently at another batch size; the noise is the same.
+    assert (batch[1].int() - alone[0].int()).abs().max() <= 1
+
+
+def test_settings_record_scheduler_steps_and_safety_checker_off(tiny_pipeline):
+    generator = GENERATORS.create("diffusers", model=str(tiny_pipeline), steps=3,
+                                  scheduler="EulerDiscreteScheduler", height=8, width=8)
+    settings = generator.settings()
+    assert settings["scheduler"] == "EulerDiscreteScheduler" and settings["steps"] == 3
+    assert settings["safety_checker"] is False and settings["pipeline"] == "StableDiffusionPipeline"
+    assert generator.generate(["seven"], [0], 3.0).shape == (1, 3, 8, 8)
+    json.dumps(settings)
+
+
+def test_weights_fingerprint_changes_with_the_weights(tiny_pipeline, tmp_path, generator):
+    other = build_tiny_pipeline(tmp_path / "other", seed=1)
+    assert GENERATORS.create("diffusers", model=str(other)).settings()["weights"] != \
+        generator.settings()["weights"]
+
+
+def test_bad_options_are_one_line_errors(tiny_pipeline, tmp_path):
+    with pytest.raises(UnknownNameError, match="DDIMScheduler"):
+        GENERATORS.create("diffusers", model=str(tiny_pipeline), scheduler="NoSuchScheduler")
+    with pytest.raises(ConfigError, match="model_index.json"):
+        GENERATORS.create("diffusers", model=str(tmp_path))
+    with pytest.raises(ConfigError, match="neither a pipeline folder"):
+        GENERATORS.create("diffusers", model=str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="steps"):
+        GENERATORS.create("diffusers", model=str(tiny_pipeline), steps=0)
