@@ -19,6 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from timm.data import resolve_data_config
 
 from synscale.config import FrozenConfig
 from synscale.data.datasets import ImageDataset, LabeledImages
@@ -64,7 +65,9 @@ class TrainedClassifier:
 
     def prepare(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 [N, C, H, W] -> the float input the network was trained on."""
-        x = (images.float() / 255.0 - self.spec["mean"]) / self.spec["std"]
+        mean = torch.as_tensor(self.spec["mean"], dtype=torch.float32).reshape(1, -1, 1, 1)
+        std = torch.as_tensor(self.spec["std"], dtype=torch.float32).reshape(1, -1, 1, 1)
+        x = (images.float() / 255.0 - mean) / std
         return x.contiguous(memory_format=torch.channels_last)
 
     @torch.inference_mode()
@@ -77,6 +80,21 @@ class TrainedClassifier:
         save_file({k: v.contiguous() for k, v in self.model.state_dict().items()},
                   str(folder / "model.safetensors"))
         (folder / "model.json").write_text(json.dumps(self.spec, indent=2, sort_keys=True))
+
+    @classmethod
+    def from_timm_weights(cls, name: str, weights: Path, num_classes: int) -> TrainedClassifier:
+        """A timm model with weights from a local file (safetensors, or a tensors-only
+        PyTorch checkpoint: never unpickled code), normalised as its pretrained config says."""
+        if not weights.is_file():
+            raise DataError(f"classifier weights not found: {weights}")
+        model = create_classifier(name, num_classes, 3)
+        state = (load_file(str(weights)) if weights.suffix == ".safetensors"
+                 else torch.load(weights, map_location="cpu", weights_only=True))
+        model.load_state_dict(state)
+        cfg = resolve_data_config({}, model=model)
+        spec = {"model": name, "num_classes": num_classes, "in_chans": 3,
+                "mean": list(cfg["mean"]), "std": list(cfg["std"])}
+        return cls(model, spec)
 
     @classmethod
     def load(cls, folder: Path) -> TrainedClassifier:
