@@ -230,9 +230,16 @@ class Blip2Captioner(Captioner):
         if self._loaded is None:
             from transformers import Blip2ForConditionalGeneration, Blip2Processor
 
-            processor = Blip2Processor.from_pretrained(self.path)
-            model = Blip2ForConditionalGeneration.from_pretrained(self.path).to(self.device).eval()
-            self._loaded = processor, model
+            from synscale.prompts.models import quiet_loading
+
+            try:
+                with quiet_loading():
+                    processor = Blip2Processor.from_pretrained(self.path)
+                    model = Blip2ForConditionalGeneration.from_pretrained(self.path)
+            except (OSError, ValueError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ConfigError(f"blip2: cannot load {self.path}: {first}") from None
+            self._loaded = processor, model.to(self.device).eval()
         return self._loaded
 
     @torch.inference_mode()

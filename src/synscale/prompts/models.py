@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from synscale.errors import ConfigError
@@ -28,7 +30,8 @@ def resolve_model(model: str | Path | None, what: str) -> str:
 
 
 def model_fingerprint(model: str | Path) -> str:
-    """Digest of a local model directory's files (names and bytes); a hub id stands for itself."""
+    """Digest of a local model directory's files (names and bytes), so a moved copy keeps its
+    cached products and a retrained model in the same place does not; a hub id stands for itself."""
     path = Path(model)
     if not path.is_dir():
         return str(model)
@@ -38,4 +41,18 @@ def model_fingerprint(model: str | Path) -> str:
         with file.open("rb") as f:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
-    return f"{path.name}@{digest.hexdigest()[:16]}"
+    return f"sha256:{digest.hexdigest()[:16]}"
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Hide transformers' per-load progress bars; our own progress reports the work."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
