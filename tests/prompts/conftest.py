@@ -42,8 +42,15 @@ def tiny_t5(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_blip2(tmp_path_factory) -> Path:
     """A 13k-parameter BLIP-2 (ViT, Q-Former, OPT) with its processor, saved like a real one."""
-    from transformers import (Blip2Config, Blip2ForConditionalGeneration, Blip2Processor,
-                              Blip2QFormerConfig, Blip2VisionConfig, BlipImageProcessor, OPTConfig)
+    from transformers import (
+        Blip2Config,
+        Blip2ForConditionalGeneration,
+        Blip2Processor,
+        Blip2QFormerConfig,
+        Blip2VisionConfig,
+        BlipImageProcessor,
+        OPTConfig,
+    )
 
     torch.manual_seed(0)
     tokenizer = tiny_tokenizer(["<image>"])

@@ -25,7 +25,7 @@ def _stroke(angle_deg: float, width: int, shift: int = 0) -> np.ndarray:
     image = np.zeros((16, 16), dtype=np.float32)
     slope = np.tan(np.radians(angle_deg))
     for row in range(3, 13):
-        col = int(round(7.5 + shift - (row - 7.5) * slope))
+        col = round(7.5 + shift - (row - 7.5) * slope)
         image[row, max(col - width // 2, 0):col - width // 2 + width] = 1.0
     return image
 
@@ -89,7 +89,8 @@ def test_file_captioner_reads_csv_and_jsonl(tmp_path):
     csv_file = tmp_path / "captions.csv"
     csv_file.write_text('id,caption\na/0,a man holding a fish\na/1,"two, on a lake"\na/2,x\n')
     jsonl_file = tmp_path / "captions.jsonl"
-    jsonl_file.write_text("\n".join(json.dumps({"id": f"a/{i}", "caption": f"c{i}"}) for i in range(3)))
+    rows = (json.dumps({"id": f"a/{i}", "caption": f"c{i}"}) for i in range(3))
+    jsonl_file.write_text("\n".join(rows))
     assert get_captioner("file", file=csv_file).caption(_small_set(), [1, 0]) == [
         "two, on a lake", "a man holding a fish"]
     assert get_captioner("file", file=jsonl_file).caption(_small_set(), [2]) == ["c2"]
@@ -121,7 +122,8 @@ def test_blip2_captions_with_a_tiny_random_model(tiny_blip2, mini):
     captions = captioner.caption(pool, [0, 1, 2, 3])
     assert len(captions) == 4 and all(c and len(c.split()) <= 6 for c in captions)
     assert captions == captioner.caption(pool, [0, 1, 2, 3])
-    table = assign_prompts(mini, "captions", 2, classes=[0], captioner="blip2", model=str(tiny_blip2))
+    table = assign_prompts(mini, "captions", 2, classes=[0], captioner="blip2",
+                           model=str(tiny_blip2))
     assert all(p.startswith("zero, ") for p in table.column("prompt").to_pylist())
 
 

@@ -55,5 +55,6 @@ def test_custom_classes_from_wordnet_match_the_shipped_records():
     by_name = class_metadata(ClassInfo(0, "kumquat", "", ""))
     assert by_name.synset.startswith("kumquat.n.") and by_name.gloss
     for cls in imagenet_classes()[::97]:
-        fresh = wordnet.from_synset(wordnet.wordnet().synset_from_pos_and_offset("n", int(cls.wnid[1:])))
+        synset = wordnet.wordnet().synset_from_pos_and_offset("n", int(cls.wnid[1:]))
+        fresh = wordnet.from_synset(synset)
         assert fresh == shipped_metadata()[cls.wnid]

@@ -21,8 +21,8 @@ def mini():
 def test_paper_examples_for_tench(mini):
     description = get_strategy("classname_description").candidates(TENCH, mini)
     hypernyms = get_strategy("classname_hypernyms").candidates(TENCH, mini)
-    assert description == ["tench, freshwater dace-like game fish of Europe and western Asia noted "
-                           "for ability to survive outside water"]
+    assert description == [("tench, freshwater dace-like game fish of Europe and western Asia "
+                            "noted for ability to survive outside water")]
     assert hypernyms == ["tench, Tinca tinca, cyprinid, cyprinid fish"]
 
 
@@ -58,7 +58,8 @@ def test_balanced_draw_uses_every_candidate_evenly():
 def test_places_variant_appends_a_shipped_scene_without_moving_base_prompts(mini):
     assert len(places()) >= 100 and len(set(places())) == len(places())
     base = assign_prompts(mini, "classname_hypernyms", 20, seed=1).column("prompt").to_pylist()
-    placed = assign_prompts(mini, "classname_hypernyms+places", 20, seed=1).column("prompt").to_pylist()
+    placed = assign_prompts(mini, "classname_hypernyms+places", 20, seed=1)
+    placed = placed.column("prompt").to_pylist()
     assert all(p.startswith(b + ", ") for b, p in zip(base, placed))
     scenes = {p[len(b) + 2:] for b, p in zip(base, placed)}
     assert scenes <= set(places()) and len(scenes) > 20

@@ -90,7 +90,7 @@ def test_cli_plain_output_and_strategy_list(cli):
     (["--strategy", "captions", "--captioner", "gpt"], "valid choices: attributes, blip2, file"),
     (["--strategy", "word2sen"], "needs a model"),
     (["--strategy", "word2sen", "--model", "/nonexistent/t5"], "not found"),
-    (["--strategy", "captions", "--captioner", "blip2", "--model", "/nonexistent/blip2"], "not found"),
+    (["--strategy", "captions", "--captioner", "blip2", "--model", "/no/blip2"], "not found"),
     (["--classes", "10"], "out of range"),
     (["--classes", "x"], "comma-separated integers"),
     (["--per-class", "0"], "at least 1"),

@@ -180,7 +180,8 @@ class FileCaptioner(Captioner):
         ids = image_ids(dataset, indices)
         missing = [i for i in ids if i not in self._captions]
         if missing:
-            raise DataError(f"{self.path}: no caption for {len(missing)} image(s), e.g. {missing[0]!r}")
+            raise DataError(f"{self.path}: no caption for {len(missing)} image(s), "
+                            f"e.g. {missing[0]!r}")
         return [self._captions[i] for i in ids]
 
 

@@ -29,7 +29,7 @@ FALLBACK_CAPTIONER = "blip2"
 
 @STRATEGIES.register("captions")
 class Captions(Strategy):
-    """Class name + a caption of a real training image of the class: "tench, a man holding a fish"."""
+    """Class name + caption of a real training image of it: "tench, a man holding a fish"."""
 
     name = "captions"
 

@@ -113,7 +113,7 @@ class ClassnameDescription(Strategy):
 
 @STRATEGIES.register("classname_hypernyms")
 class ClassnameHypernyms(Strategy):
-    """Class name, its WordNet lemmas and its hypernyms': "tench, Tinca tinca, cyprinid, cyprinid fish"."""
+    """Name, lemmas and hypernym from WordNet: "tench, Tinca tinca, cyprinid, cyprinid fish"."""
 
     name = "classname_hypernyms"
 
@@ -186,7 +186,8 @@ def clip_templates_80() -> Strategy:
 def places() -> tuple[str, ...]:
     """The scenes the ``+places`` strategies append ("in a kitchen"), shipped with the package."""
     text = (resources.files("synscale") / "assets" / "prompts" / "places.txt").read_text()
-    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    lines = (line.strip() for line in text.splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
 
 
 class WithPlaces(Strategy):
@@ -209,7 +210,8 @@ class WithPlaces(Strategy):
 
     def prompts(self, cls: ClassInfo, world: World, count: int, seed: int) -> list[str]:
         scenes = balanced_draw(places(), count, class_rng(seed, cls.id, "places"))
-        return [f"{p}, {scene}" for p, scene in zip(self.base.prompts(cls, world, count, seed), scenes)]
+        base = self.base.prompts(cls, world, count, seed)
+        return [f"{p}, {scene}" for p, scene in zip(base, scenes)]
 
 
 # Templates, word2sen sentences and captions already set a scene or a medium ("a sculpture of",

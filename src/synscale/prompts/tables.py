@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 TABLE_FILE = "prompts.parquet"
 SCHEMA = pa.schema([("image_index", pa.int64()), ("class_id", pa.int64()),
-                    ("class_name", pa.string()), ("strategy", pa.string()), ("prompt", pa.string())])
+                    ("class_name", pa.string()), ("strategy", pa.string()),
+                    ("prompt", pa.string())])
 
 
 def assign_prompts(world: World, strategy: str | Strategy, per_class: int, seed: int = 0,

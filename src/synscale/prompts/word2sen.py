@@ -28,7 +28,7 @@ SENTENCES_FILE = "sentences.json"
 
 @STRATEGIES.register("word2sen")
 class Word2Sen(Strategy):
-    """A T5 text-to-text model writes sentences from the class name (100 per class): "a tench with fish ..."."""
+    """A T5 text-to-text model writes 100 sentences per class name: "a tench with fish in ..."."""
 
     name = "word2sen"
 
@@ -37,7 +37,8 @@ class Word2Sen(Strategy):
                  temperature: float = 1.0, batch_size: int = 50, device: str | None = None) -> None:
         self.model = resolve_model(model, "word2sen")
         if sentences < 1 or max_new_tokens < 1 or batch_size < 1:
-            raise ConfigError("word2sen: sentences, max_new_tokens and batch_size must be at least 1")
+            raise ConfigError("word2sen: sentences, max_new_tokens and batch_size must be at "
+                              "least 1")
         if not (0 < top_p <= 1) or temperature <= 0:
             raise ConfigError("word2sen: top_p must be in (0, 1] and temperature positive")
         self.sentences, self.seed, self.prefix = sentences, seed, prefix

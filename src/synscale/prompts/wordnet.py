@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 METADATA_FILE = "class_metadata.json.gz"
 WORDNET_VERSION = "3.0"
-INSTALL_HINT = ("install nltk (pip install nltk) and WordNet 3.0 (python -m nltk.downloader wordnet, "
-                "or offline: python scripts/build_class_metadata.py --wordnet-only)")
+INSTALL_HINT = ("install nltk (pip install nltk) and WordNet 3.0 (python -m nltk.downloader "
+                "wordnet, or offline: python scripts/build_class_metadata.py --wordnet-only)")
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,8 @@ def class_metadata(cls: ClassInfo) -> ClassMetadata:
         return shipped
     wn = wordnet()
     if wn is None:
-        raise DataError(f"class {cls.name!r} ({cls.wnid or 'no wnid'}) is not in synscale's shipped "
-                        f"metadata and WordNet is not available: {INSTALL_HINT}")
+        raise DataError(f"class {cls.name!r} ({cls.wnid or 'no wnid'}) is not in synscale's "
+                        f"shipped metadata and WordNet is not available: {INSTALL_HINT}")
     return from_synset(_find_synset(wn, cls))
 
 
@@ -145,7 +145,8 @@ def _find_synset(wn: Any, cls: ClassInfo) -> Any:
             raise DataError(f"class {cls.name!r}: no WordNet synset {cls.synset!r}") from exc
     found = wn.synsets(cls.name.replace(" ", "_"), pos="n")
     if not found:
-        raise DataError(f"class {cls.name!r}: no WordNet noun of that name; give its synset or wnid")
+        raise DataError(f"class {cls.name!r}: no WordNet noun of that name; give its synset "
+                        "or wnid")
     return found[0]
 
 
@@ -159,6 +160,6 @@ def wordnet() -> Any | None:
     except (ImportError, LookupError, OSError):
         return None
     if version != WORDNET_VERSION:
-        raise DataError(f"WordNet {version} found but synscale's ids are WordNet {WORDNET_VERSION}: "
-                        f"{INSTALL_HINT}")
+        raise DataError(f"WordNet {version} found but synscale's ids are WordNet "
+                        f"{WORDNET_VERSION}: {INSTALL_HINT}")
     return wn
