@@ -132,3 +132,14 @@ def test_blip2_needs_an_existing_model(tmp_path):
         get_captioner("blip2")
     with pytest.raises(ConfigError, match="not found"):
         get_captioner("blip2", model=tmp_path / "missing")
+
+
+def test_cli_captions_from_a_file(cli, mini, tmp_path):
+    pool = mini.pool("train")
+    ids = [pool.ids[i] for i in np.flatnonzero(pool.label_array == 2)]
+    captions = tmp_path / "captions.jsonl"
+    captions.write_text("\n".join(json.dumps({"id": i, "caption": f"scan {i}"}) for i in ids))
+    result = cli("prompts", "--world", "mini", "--strategy", "captions", "--captioner", "file",
+                 "--captions-file", captions, "--classes", "2", "--per-class", "4", "--json")
+    prompts = [r["prompt"] for r in result.json_lines()]
+    assert len(set(prompts)) == 4 and all(p.startswith("two, scan mnist/") for p in prompts)

@@ -91,6 +91,8 @@ def test_cli_plain_output_and_strategy_list(cli):
     (["--strategy", "word2sen"], "needs a model"),
     (["--strategy", "word2sen", "--model", "/nonexistent/t5"], "not found"),
     (["--strategy", "captions", "--captioner", "blip2", "--model", "/no/blip2"], "not found"),
+    (["--strategy", "classname", "--model", "owner/t5"], "unexpected keyword argument 'model'"),
+    (["--strategy", "captions", "--captions-file", "c.csv"], "unexpected keyword argument 'file'"),
     (["--classes", "10"], "out of range"),
     (["--classes", "x"], "comma-separated integers"),
     (["--per-class", "0"], "at least 1"),

@@ -60,3 +60,12 @@ def test_word2sen_needs_a_model_that_exists(tmp_path):
         get_strategy("word2sen", model=str(tmp_path / "empty"))
     with pytest.raises(ConfigError, match="at least 1"):
         get_strategy("word2sen", model="owner/t5-model", sentences=0)
+
+
+def test_cli_word2sen_with_a_local_model(cli, tiny_t5, tmp_path):
+    args = ["prompts", "--world", "mini", "--strategy", "word2sen", "--model", tiny_t5,
+            "--sentences", "3", "--classes", "4", "--per-class", "3", "--json", "-w", tmp_path]
+    first, again = cli(*args), cli(*args)
+    assert first.code == 0 and first.out == again.out
+    rows = first.json_lines()
+    assert len(rows) == 3 and all(r["class_name"] == "four" for r in rows)

@@ -32,6 +32,10 @@ class Captioner(ABC):
 
     name: str
 
+    def __init__(self) -> None:
+        """Options, if any, are keyword arguments of a subclass; an unknown one is a TypeError
+        that the registry turns into a ConfigError."""
+
     @abstractmethod
     def config(self) -> dict[str, Any]: ...
 

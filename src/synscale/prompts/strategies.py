@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # Independent random streams per class, so that adding places never moves the base prompts.
-_STREAMS = {"prompts": 0, "places": 1, "word2sen": 2}
+_STREAMS = {"prompts": 0, "places": 1}
 
 
 def class_rng(seed: int, class_id: int, stream: str) -> np.random.Generator:
