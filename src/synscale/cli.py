@@ -207,6 +207,72 @@ def strategies() -> None:
     out.print(f"captioners (for captions): {', '.join(CAPTIONERS.names())}", highlight=False)
 
 
+@app.command()
+def fit(
+    curves: Annotated[Optional[Path], typer.Option(help="CSV file with columns curve,D,loss[,seed].")] = None,
+    workspace: Annotated[Optional[Path], typer.Option(
+        "--workspace", "-w", help="Fit every curve stored in this workspace (val and OOD sets).")] = None,
+    law: Annotated[Optional[list[str]], typer.Option(
+        help="power, saturating, broken or m4; repeat to fit several. Default: power.")] = None,
+    ref_scale: Annotated[Optional[float], typer.Option(
+        "--ref-scale", help="Reference scale D_I of Eq. 2 (default: geometric mean of the scales).")] = None,
+    holdout_last: Annotated[Optional[int], typer.Option(
+        "--holdout-last", help="Fit without the last N scales and report their held-out RMSE of log L.")] = None,
+    choose_range: Annotated[bool, typer.Option(
+        "--choose-range", help="Drop the smallest scales when forward validation says they hurt.")] = False,
+    boot: Annotated[int, typer.Option(help="Bootstrap refits for intervals of nonlinear laws.")] = 1000,
+    level: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
+    json_: JsonOpt = False,
+) -> None:
+    """Fit scaling laws, with intervals, to curves from a CSV file or a workspace."""
+    from synscale.scaling.run import FitOptions, fit_curves_file, fit_workspace
+
+    if (curves is None) == (workspace is None):
+        raise ConfigError("give exactly one of --curves FILE.csv or --workspace DIR")
+    laws = law or ["power"]
+    options = FitOptions(ref_scale=ref_scale, holdout_last=holdout_last, choose_range=choose_range,
+                         level=level, n_boot=boot)
+    rows = (fit_curves_file(curves, laws, options) if curves is not None
+            else fit_workspace(workspace, laws, options))
+    if json_:
+        for row in rows:
+            print_json(row)
+        return
+    shown = ("set", "curve", "law", "k", "k_ci", "converged", "heldout_rmse_log", "break_D", "skipped")
+    print_table([{key: _interval(row[key]) if key == "k_ci" and key in row else row.get(key, "")
+                  for key in shown if any(key in r for r in rows)} for row in rows],
+                f"fits ({curves or workspace})")
+
+
+def _interval(pair: list[float | None]) -> str:
+    return "[" + ", ".join("unbounded" if v is None else f"{v:.4g}" for v in pair) + "]"
+
+
+@app.command()
+def measure(
+    dataset: Annotated[str, typer.Argument(help="Dataset folder or name in the workspace, or real:<pool>.")],
+    per_class: Annotated[int, typer.Option(help="Images per class to score (lowest ids).")] = 50,
+    world: Annotated[Optional[str], typer.Option(help="World (default: the dataset's).")] = None,
+    reference_weights: Annotated[Optional[Path], typer.Option(
+        help="Local weights of a pretrained reference classifier (ImageNet); default: train one.")] = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Recognizability, diversity and FID of a generated set, from a reference classifier."""
+    from synscale.metrics import measure as measure_dataset
+    from synscale.workspace import Workspace
+
+    result = measure_dataset(dataset, Workspace(workspace), per_class, reference_weights=reference_weights,
+                             world=world, quiet=quiet or json_)
+    if json_:
+        print_json(result)
+        return
+    out.print(f"{result['dataset']}: {result['images']} images; recognizability "
+              f"{result['recognizability']:.4f}, diversity {result['diversity']:.4f}, fid {result['fid']:.4g}")
+    print_table(result["per_class"], "per class")
+
+
 def parse_ints(text: str | None, flag: str) -> list[int] | None:
     if text is None:
         return None

@@ -87,6 +87,17 @@ class FitResult:
         half = t_quantile(level, self.dof) * np.sqrt(var + self.sigma ** 2)
         return Prediction(D, np.exp(mean), np.exp(mean - half), np.exp(mean + half), level)
 
+    def draws(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` parameter vectors spread as the fit's uncertainty says: its bootstrap replicates,
+        or for an exact fit the multivariate t around the estimate."""
+        rng = np.random.default_rng(seed)
+        if self.samples is not None and len(self.samples) > 1:
+            return self.samples[rng.integers(0, len(self.samples), n)]
+        if self.cov is not None:
+            z = rng.multivariate_normal(np.zeros(len(self.theta)), self.cov, n)
+            return self.theta + z * np.sqrt(self.dof / rng.chisquare(self.dof, n))[:, None]
+        raise FitError(f"fit of {self.curve!r} carries no parameter uncertainty (it was made with n_boot=0)")
+
     def summary(self) -> dict[str, Any]:
         """The compact JSON object of ``synscale fit --json``."""
         out = {"curve": self.curve, "law": self.law, "k": self.k, "k_ci": list(self.k_ci),
@@ -225,21 +236,46 @@ def _fit_power(x: np.ndarray, y: np.ndarray, level: float) -> _Estimate:
                      True, "closed-form least squares", cov=fit.cov)
 
 
-def _fit_nonlinear(model: Law, x: np.ndarray, y: np.ndarray, x0: float, replicated: bool,
-                   level: float, dof: int, n_boot: int, seed: int) -> _Estimate:
+@dataclass(frozen=True)
+class PointEstimate:
+    theta: np.ndarray
+    cost: float
+    converged: bool
+    message: str
+
+
+def point_estimate(model: Law, x: np.ndarray, y: np.ndarray, refine: bool = True) -> PointEstimate:
+    """Best of the law's starts, solved in one batch, then (``refine``) polished by scipy's
+    least_squares, which also judges convergence."""
+    if isinstance(model, PowerLaw):
+        fit = ols(np.column_stack([-x, np.ones_like(x)]), y)
+        return PointEstimate(fit.theta, 0.5 * float(fit.residuals @ fit.residuals), True,
+                             "closed-form least squares")
     lo, hi = model.bounds(x, y)
     fun = problem(model, x, y)
-    starts = model.guess(x, y)
-    batch = batched_least_squares(fun, starts, lo, hi, model.huber_delta)
+    batch = batched_least_squares(fun, model.guess(x, y), lo, hi, model.huber_delta, max_iter=100)
     best = int(np.nanargmin(np.where(np.isfinite(batch.cost), batch.cost, np.nan)))
+    if not refine:
+        return PointEstimate(batch.theta[best], float(batch.cost[best]), bool(batch.converged[best]),
+                             "batched Levenberg-Marquardt")
     polished = polish(fun, batch.theta[best], lo, hi, model.huber_delta)
     if polished.cost <= batch.cost[best]:
-        theta, cost, converged, message = polished.theta, polished.cost, polished.converged, polished.message
+        theta, cost = polished.theta, polished.cost
     else:
         theta, cost = batch.theta[best], float(batch.cost[best])
-        converged, message = bool(batch.converged[best]), "batched Levenberg-Marquardt"
-    message = "; ".join([message, *_at_bounds(model, theta, lo, hi)])
+    # Either optimizer may stop first on a flat ridge; the fit converged if one of them
+    # converged at (to 1e-8) the cost finally kept.
+    same = lambda c: abs(c - cost) <= 1e-8 * max(cost, 1e-300)  # noqa: E731
+    converged = ((polished.converged and same(polished.cost))
+                 or (bool(batch.converged[best]) and same(float(batch.cost[best]))))
+    message = "converged" if converged else f"not converged: {polished.message}"
+    return PointEstimate(theta, cost, converged, "; ".join([message, *_at_bounds(model, theta, lo, hi)]))
 
+
+def _fit_nonlinear(model: Law, x: np.ndarray, y: np.ndarray, x0: float, replicated: bool,
+                   level: float, dof: int, n_boot: int, seed: int) -> _Estimate:
+    point = point_estimate(model, x, y)
+    theta, cost = point.theta, point.cost
     profile = profile_interval(model, x, y, theta, cost, dof, level, model.k_index)
     k_ci: Interval = profile if model.k_sign > 0 else tuple(None if v is None else -v for v in profile[::-1])
 
@@ -259,7 +295,7 @@ def _fit_nonlinear(model: Law, x: np.ndarray, y: np.ndarray, x0: float, replicat
                 ci[name] = (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
     ci[model.k_public] = profile
     methods = {"ci": scheme, "k_ci": f"profile likelihood (also for {model.k_public})"}
-    return _Estimate(theta, stderr, ci, k_ci, methods, converged, message, samples=samples)
+    return _Estimate(theta, stderr, ci, k_ci, methods, point.converged, point.message, samples=samples)
 
 
 def _with(theta: np.ndarray, index: int, value: float) -> np.ndarray:

@@ -69,6 +69,11 @@ def loglog_regression(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(slope), float(intercept)
 
 
+def _log_floor(value: np.ndarray) -> np.ndarray:
+    """log of a non-negative offset; 0 becomes a very negative number rather than -inf."""
+    return np.log(np.maximum(value, 1e-300))
+
+
 def _box(y: np.ndarray, lo: list[float], hi: list[float]) -> tuple[np.ndarray, np.ndarray]:
     shape = np.shape(y)[:-1] + (len(lo),)
     return np.broadcast_to(np.array(lo, float), shape).copy(), np.broadcast_to(np.array(hi, float), shape).copy()
@@ -117,8 +122,7 @@ class SaturatingLaw(Law):
     def log_predict(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta)
         E, a, k = theta[..., 0:1], theta[..., 1:2], theta[..., 2:3]
-        with np.errstate(divide="ignore"):
-            return np.logaddexp(np.log(E), a - k * x)
+        return np.logaddexp(_log_floor(E), a - k * x)
 
     def guess(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         slope, intercept = loglog_regression(x, y)
@@ -169,8 +173,7 @@ class BrokenLaw(Law):
         a, lb, c0, c1, ld, lf = (theta[..., i:i + 1] for i in range(6))
         f1 = np.exp(lf)
         bend = f1 * np.logaddexp(0.0, (x - ld) / f1)  # f1 * log(1 + (D/d1)^(1/f1))
-        with np.errstate(divide="ignore"):
-            return np.logaddexp(np.log(a), lb - c0 * x - c1 * bend)
+        return np.logaddexp(_log_floor(a), lb - c0 * x - c1 * bend)
 
     def guess(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         order = np.argsort(x)
@@ -178,10 +181,10 @@ class BrokenLaw(Law):
         slope, intercept = loglog_regression(x, y)
         starts = [[0.0, intercept, -slope, 0.0, float(np.median(x)), 0.0]]
         width = x[-1] - x[0]
-        # Put the break between every pair of interior points; fit a line on each side.
-        for i in range(2, len(x) - 1):
+        # Put the break between interior points (at most 10 places); fit a line on each side.
+        for i in np.unique(np.linspace(2, len(x) - 2, min(len(x) - 3, 10)).astype(int)):
             ld = 0.5 * (x[i - 1] + x[i])
-            left = loglog_regression(x[:i], y[:i]) if i >= 2 else (slope, intercept)
+            left = loglog_regression(x[:i], y[:i])
             right = loglog_regression(x[i - 1:], y[i - 1:])
             for f1 in (0.02 * width, 0.2 * width):
                 starts.append([0.0, left[1], -left[0], left[0] - right[0], ld, np.log(f1)])

@@ -33,8 +33,7 @@ class M4Law(Law):
         theta = np.asarray(theta)
         E, E0, alpha, lb, c = (theta[..., i:i + 1] for i in range(5))
         loss = np.exp(y)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.log(loss - E) - alpha * np.log(E0 - loss) - (lb + c * x)
+        return np.log(loss - E) - alpha * np.log(E0 - loss) - (lb + c * x)
 
     def log_predict(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Solve the implicit equation for L in (E_inf, E_0) by bisection (its left side grows in L)."""
@@ -46,8 +45,7 @@ class M4Law(Law):
         for _ in range(_BISECTIONS):
             t = 0.5 * (lo + hi)
             loss = E + t * (E0 - E)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                too_high = np.log(loss - E) - alpha * np.log(E0 - loss) > target
+            too_high = np.log(np.maximum(loss - E, 1e-300)) - alpha * np.log(np.maximum(E0 - loss, 1e-300)) > target
             hi = np.where(too_high, t, hi)
             lo = np.where(too_high, lo, t)
         implicit = np.log(E + 0.5 * (lo + hi) * (E0 - E))
@@ -55,20 +53,16 @@ class M4Law(Law):
         return np.where(alpha < 1e-5, np.logaddexp(np.log(np.maximum(E, 1e-300)), target), implicit)
 
     def guess(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The authors' start: E_inf just below the smallest loss, E_0 = max(1, largest loss),
+        then (log beta, c, alpha) by regression; M4 is a local search from there."""
         loss = np.exp(y)
-        lo_E, hi_E0 = loss.min() - self._margin(loss), loss.max() + _MARGIN
-        starts = []
-        for E in (lo_E, 0.5 * lo_E, 0.0):
-            for E0 in (max(1.0, hi_E0), 2.0 * hi_E0):
-                # For fixed E_inf and E_0 the law is linear in (log beta, c, alpha): regress.
-                design = np.stack([np.ones_like(x), x, np.log(E0 - loss)], axis=1)
-                coef, *_ = np.linalg.lstsq(design, np.log(loss - E), rcond=None)
-                lb, c, alpha = coef
-                if alpha < 0 or c > 0:
-                    c, lb = loglog_regression(x, np.log(loss - E))
-                    alpha = 0.0
-                starts.append([E, E0, alpha, lb, min(c, 0.0)])
-        return np.array(starts)
+        E, E0 = loss.min() - self._margin(loss), max(1.0, loss.max() + _MARGIN)
+        design = np.stack([np.ones_like(x), x, np.log(E0 - loss)], axis=1)
+        (lb, c, alpha), *_ = np.linalg.lstsq(design, np.log(loss - E), rcond=None)
+        if alpha < 0 or c > 0:  # the authors' regression keeps alpha >= 0 and c <= 0
+            c, lb = loglog_regression(x, np.log(loss - E))
+            alpha = 0.0
+        return np.array([[E, E0, alpha, lb, min(c, 0.0)]])
 
     def bounds(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         loss = np.exp(y)

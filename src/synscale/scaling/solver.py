@@ -59,13 +59,21 @@ def jacobian(fun: Residuals, theta: np.ndarray, rows: np.ndarray, r0: np.ndarray
 
 def batched_least_squares(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                           delta: float | None = None, free: np.ndarray | None = None,
-                          max_iter: int = 200, ftol: float = 1e-12) -> BatchSolution:
+                          max_iter: int = 200, ftol: float = 1e-9) -> BatchSolution:
     """Minimise ``robust_cost(fun(theta))`` for every row of ``theta0`` within [lo, hi].
 
     ``free`` marks the parameters that move (the others stay at their start: profiles).
     A problem is converged when an accepted step improves its cost by less than ``ftol``
-    (relative), or when no damping gives a descent step (a local minimum to precision).
+    (relative) or barely moves it, or when no damping gives a descent step (a local minimum
+    to precision).
     """
+    with np.errstate(all="ignore"):  # trial points may leave a law's domain; their cost is NaN
+        return _levenberg_marquardt(fun, theta0, lo, hi, delta, free, max_iter, ftol)
+
+
+def _levenberg_marquardt(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                         delta: float | None, free: np.ndarray | None, max_iter: int,
+                         ftol: float) -> BatchSolution:
     B, p = theta0.shape
     lo, hi = np.broadcast_to(lo, (B, p)), np.broadcast_to(hi, (B, p))
     free = np.ones(p, bool) if free is None else np.asarray(free, bool)
@@ -98,13 +106,14 @@ def batched_least_squares(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi
         c_trial = robust_cost(r_trial, delta)
         c_now = cost[todo]
         better = np.isfinite(c_trial) & (c_trial < c_now)
-        small = better & (c_now - c_trial <= ftol * np.maximum(c_now, 1e-300))
+        tiny_gain = c_now - c_trial <= ftol * np.maximum(c_now, 1e-300)
+        tiny_step = np.all(np.abs(trial - th) <= 1e-10 * (np.abs(th) + 1e-10), axis=1)
         stuck = ~better & (lam[todo] >= _LAMBDA_MAX)
         idx = todo[better]
         theta[idx], r[idx], cost[idx] = trial[better], r_trial[better], c_trial[better]
-        lam[todo] = np.where(better, np.maximum(lam[todo] / 3.0, 1e-12),
-                             np.minimum(lam[todo] * 4.0, _LAMBDA_MAX))
-        finished = todo[small | stuck]
+        lam[todo] = np.where(better, np.maximum(lam[todo] / 10.0, 1e-12),
+                             np.minimum(lam[todo] * 10.0, _LAMBDA_MAX))
+        finished = todo[(better & (tiny_gain | tiny_step)) | stuck]
         converged[finished] = True
         done[finished] = True
     return BatchSolution(theta, cost, converged)
@@ -126,6 +135,6 @@ def polish(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     row = np.zeros(1, int)
     result = least_squares(lambda t: fun(t[None, :], row)[0], start, bounds=(lo, hi),
                            loss="linear" if delta is None else "huber", f_scale=delta or 1.0,
-                           x_scale="jac", method="trf", max_nfev=2000)
+                           x_scale="jac", method="trf")
     cost = float(robust_cost(fun(result.x[None, :], row)[0], delta))
     return PolishResult(result.x, cost, bool(result.status > 0), result.message)
