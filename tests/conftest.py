@@ -12,9 +12,14 @@ from synscale.cli import main
 
 torch.set_num_threads(2)
 
-# A recipe short enough for unit tests: 40-60 steps per run.
-FAST = ["--set", "recipe.schedule.small_iterations=40", "--set", "recipe.schedule.large_iterations=60",
-        "--set", "recipe.schedule.min_iterations=10"]
+
+
+@pytest.fixture
+def fast_recipe() -> list[str]:
+    """``--set`` flags for a recipe short enough for unit tests: 40-60 steps per run."""
+    return ["--set", "recipe.schedule.small_iterations=40",
+            "--set", "recipe.schedule.large_iterations=60",
+            "--set", "recipe.schedule.min_iterations=10"]
 
 
 @dataclass

@@ -5,14 +5,16 @@ import json
 import pytest
 
 import synscale.train.runs
-from conftest import FAST
-
-TRAIN = ["train", "--world", "mini", "--data", "real", "--seed", "0", "--json", *FAST]
 
 
-def test_curve_json_then_rerun_trains_nothing(cli, tmp_path, monkeypatch):
+@pytest.fixture
+def train(fast_recipe):
+    return ["train", "--world", "mini", "--data", "real", "--seed", "0", "--json", *fast_recipe]
+
+
+def test_curve_json_then_rerun_trains_nothing(cli, train, tmp_path, monkeypatch):
     ws = tmp_path / "ws"
-    first = cli(*TRAIN, "--scales", "40,80", "--workspace", ws)
+    first = cli(*train, "--scales", "40,80", "--workspace", ws)
     assert first.code == 0, first.err
     runs = first.json_lines()
     assert [r["scale"] for r in runs] == [40, 80]
@@ -27,7 +29,7 @@ def test_curve_json_then_rerun_trains_nothing(cli, tmp_path, monkeypatch):
         raise AssertionError("a stored run was trained again")
 
     monkeypatch.setattr(synscale.train.runs, "train_classifier", no_training)
-    second = cli(*TRAIN, "--scales", "40,80", "--workspace", ws)
+    second = cli(*train, "--scales", "40,80", "--workspace", ws)
     assert second.code == 0 and second.json_lines() == runs
 
     table = cli("results", "--workspace", ws, "--csv", tmp_path / "runs.csv")
@@ -35,17 +37,17 @@ def test_curve_json_then_rerun_trains_nothing(cli, tmp_path, monkeypatch):
     assert len((tmp_path / "runs.csv").read_text().splitlines()) == 3
 
 
-def test_same_command_in_a_fresh_workspace_gives_identical_numbers(cli, tmp_path):
-    a = cli(*TRAIN, "--scales", "30", "--workspace", tmp_path / "a").json_lines()
-    b = cli(*TRAIN, "--scales", "30", "--workspace", tmp_path / "b").json_lines()
+def test_same_command_in_a_fresh_workspace_gives_identical_numbers(cli, train, tmp_path):
+    a = cli(*train, "--scales", "30", "--workspace", tmp_path / "a").json_lines()
+    b = cli(*train, "--scales", "30", "--workspace", tmp_path / "b").json_lines()
     keep = ("val_loss", "val_top1", "ood", "iterations", "run_id")
     assert [{k: r[k] for k in keep} for r in a] == [{k: r[k] for k in keep} for r in b]
 
 
-def test_yaml_config_and_set_overrides(cli, tmp_path):
+def test_yaml_config_and_set_overrides(cli, fast_recipe, tmp_path):
     config = tmp_path / "curve.yaml"
     config.write_text("world: mini\nscales: [20]\nrecipe:\n  model: mini_vit\n")
-    result = cli("train", "--config", config, "--workspace", tmp_path / "ws", "--json", *FAST)
+    result = cli("train", "--config", config, "--workspace", tmp_path / "ws", "--json", *fast_recipe)
     assert result.code == 0, result.err
     assert result.json_lines()[0]["model"] == "mini_vit"
 
@@ -57,7 +59,7 @@ def test_yaml_config_and_set_overrides(cli, tmp_path):
     (["--scales", "10,5000"], "scale 5000 is larger than the real pool (2000 images)"),
     (["--scales", "10,ten"], "--scales must be comma-separated integers"),
     (["--data", "fake"], "unknown training data 'fake'"),
-    (["--world", "imagenet"], "needs a data root"),
+    (["--world", "imagenet"], "need a data root"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli, tmp_path, args, message):
     ws = tmp_path / "ws"

@@ -36,7 +36,7 @@ class Tracker:
 
 @contextmanager
 def track(description: str, total: int, quiet: bool = False, unit: str = "it") -> Iterator[Tracker]:
-    if quiet:
+    if quiet or not console.is_terminal:  # a bar in a log file is noise
         yield Tracker(None, None)
         return
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

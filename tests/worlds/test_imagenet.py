@@ -38,9 +38,10 @@ def root(tmp_path):
 
 
 def test_classes_come_offline_with_wordnet_ids():
-    world = get_world("imagenet", root=".")
-    assert world.num_classes == 1000
+    world = get_world("imagenet")  # no data root: classes only
+    assert world.num_classes == 1000 and world.pool_names() == []
     assert world.classes[0].name == "tench" and world.classes[0].wnid == TENCH
+    assert world.classes[0].synset == "tench.n.01"
 
 
 def test_image_folders_by_wnid_and_by_index(root):
@@ -62,8 +63,8 @@ def test_shards_and_class_restriction(root):
 
 
 def test_missing_root_split_and_empty_folder(tmp_path, root):
-    with pytest.raises(DataError, match="needs a data root"):
-        get_world("imagenet")
+    with pytest.raises(DataError, match="need a data root"):
+        get_world("imagenet").pool("train")
     with pytest.raises(DataError, match="not a directory"):
         get_world("imagenet", root=tmp_path / "nope")
     (tmp_path / "empty" / "val" / TENCH).mkdir(parents=True)

@@ -22,7 +22,6 @@ from synscale.prompts.strategies import Strategy, get_strategy
 from synscale.worlds.base import ClassInfo, World
 
 if TYPE_CHECKING:
-    from synscale.data.datasets import ImageDataset
     from synscale.workspace import Workspace
 
 TABLE_FILE = "prompts.parquet"
@@ -118,49 +117,9 @@ def prompt_table(world: str, strategy: str, per_class: int = 1, seed: int = 0,
                  **options: Any) -> pa.Table:
     """``assign_prompts`` by names, as the ``synscale prompts`` command asks for it."""
     from synscale.workspace import Workspace
-
-    ws = Workspace(workspace) if workspace is not None else None
-    return assign_prompts(world_for_prompts(world, root), strategy, per_class, seed, classes, ws,
-                          quiet, **options)
-
-
-def world_for_prompts(name: str, root: str | Path | None = None) -> World:
-    """The named world; without a data root, ImageNet still has its classes, since every
-    strategy but ``captions`` needs only class metadata."""
     from synscale.worlds import get_world
 
-    if name == "imagenet" and root is None:
-        from synscale.worlds.imagenet import imagenet_classes
+    ws = Workspace(workspace) if workspace is not None else None
+    return assign_prompts(get_world(world, root=root), strategy, per_class, seed, classes, ws,
+                          quiet, **options)
 
-        return ClassesOnlyWorld(name, imagenet_classes())
-    return get_world(name, root=root)
-
-
-class ClassesOnlyWorld(World):
-    """A world's classes without its images: enough for every strategy but ``captions``."""
-
-    def __init__(self, name: str, classes: list[ClassInfo]) -> None:
-        self.name, self._classes = name, classes
-
-    @property
-    def classes(self) -> list[ClassInfo]:
-        return self._classes
-
-    def pool_names(self) -> list[str]:
-        return []
-
-    def load_pool(self, name: str) -> ImageDataset:
-        raise self._no_images(name)
-
-    def pool(self, name: str) -> ImageDataset:
-        raise self._no_images(name)
-
-    def ood_names(self) -> list[str]:
-        return []
-
-    def load_ood(self, name: str) -> ImageDataset:
-        raise self._no_images(name)
-
-    def _no_images(self, name: str) -> DataError:
-        return DataError(f"the {self.name} world's {name!r} images are needed here (captions "
-                         "of real images): give its data root with --root")

