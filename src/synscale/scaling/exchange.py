@@ -58,8 +58,9 @@ def exchange_rate(synthetic: FitResult, real: FitResult, D: np.ndarray | list[fl
     targets = real.model.log_predict(real_draws, np.log(D) - real.x0)
     rates = _scale_for_loss(synthetic, syn_draws, targets) / D
     tail = 50 * (1 - level)
-    return ExchangeRate(synthetic.curve, real.curve, D, np.exp(target), D_syn, D_syn / D,
-                        np.percentile(rates, tail, axis=0), np.percentile(rates, 100 - tail, axis=0),
+    # Percentiles without interpolation: between two infinite rates there is nothing to average.
+    lower, upper = (np.percentile(rates, q, axis=0, method="inverted_cdf") for q in (tail, 100 - tail))
+    return ExchangeRate(synthetic.curve, real.curve, D, np.exp(target), D_syn, D_syn / D, lower, upper,
                         np.mean(np.isfinite(rates), axis=0), level)
 
 

@@ -51,6 +51,17 @@ def extrapolation_check(curve: Curve, law: str, holdout_last: int, **fit_options
     return heldout_error(fit_curve(train, law, **fit_options), heldout)
 
 
+def point_heldout_rmse(train: Curve, heldout: Curve, law: str, choose_range: bool = False) -> float:
+    """Held-out RMSE of log loss from the point estimate alone (no intervals, so it is quick)."""
+    model = LAWS.create(law)
+    if choose_range:
+        train = train.select(train.D >= choose_fit_start(train, law))
+    train.require_scales(model.min_scales, f"the {law} law ({model.n_params} parameters)")
+    x0 = float(np.mean(np.log(train.scales)))
+    theta = point_estimate(model, np.log(train.D) - x0, np.log(train.loss)).theta
+    return rmse_log(np.exp(model.log_predict(theta, np.log(heldout.D) - x0)), heldout.loss)
+
+
 def choose_fit_start(curve: Curve, law: str, validate_last: int = 2) -> float:
     """The smallest scale to fit from, chosen by forward validation within ``curve``.
 

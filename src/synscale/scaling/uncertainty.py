@@ -22,7 +22,7 @@ from synscale.scaling.solver import batched_least_squares, jacobian
 
 # Profile steps, in units of the linearised standard error of k, tried on each side.
 _PROFILE_STEPS = np.array([0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64])
-_PROFILE_REFINE = 24
+_PROFILE_REFINE = 8
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,12 @@ def linearised_cov(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, do
 
 def profile_interval(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, cost: float,
                      dof: int, level: float, index: int) -> tuple[float | None, float | None]:
-    """Profile-likelihood interval of parameter ``index``; None where it reaches the law's bound."""
+    """Profile-likelihood interval of parameter ``index``; None where it reaches the law's bound.
+
+    Both sides are searched together: a coarse ladder of steps (in linearised standard errors)
+    brackets each crossing of the threshold, a finer grid inside the bracket locates it, and
+    the root of ``sqrt(S - S_min)`` (nearly linear in the parameter) is interpolated.
+    """
     threshold = cost * (1.0 + float(stats.f.ppf(level, 1, dof)) / dof)
     lo, hi = law.bounds(x, y)
     cov = linearised_cov(law, x, y, theta, dof)
@@ -105,26 +110,41 @@ def profile_interval(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, 
     free = np.ones(law.n_params, bool)
     free[index] = False
     fun = problem(law, x, y)
+    centre = float(theta[index])
 
     def profile_costs(values: np.ndarray) -> np.ndarray:
         start = np.tile(theta, (len(values), 1))
         start[:, index] = values
         return batched_least_squares(fun, start, lo, hi, law.huber_delta, free=free).cost
 
-    def side(direction: float) -> float | None:
-        values = np.unique(np.clip(theta[index] + direction * scale * _PROFILE_STEPS, lo[index], hi[index]))
-        values = values[::int(direction)]
-        values = values[values != theta[index]]
-        costs = profile_costs(values)
+    def ladder(direction: float) -> np.ndarray:
+        values = np.clip(centre + direction * scale * _PROFILE_STEPS, lo[index], hi[index])
+        return values[np.abs(values - centre) > 0]
+
+    sides = [ladder(-1.0), ladder(1.0)]
+    coarse = np.split(profile_costs(np.concatenate(sides)), [len(sides[0])])
+    brackets = []
+    for values, costs in zip(sides, coarse):
         over = np.flatnonzero(costs > threshold)
         if over.size == 0:  # still plausible at the law's bound, or 64 standard errors away
-            return None
+            brackets.append(None)
+            continue
         i = over[0]
-        inner = float(theta[index]) if i == 0 else float(values[i - 1])
-        fine = np.linspace(inner, values[i], _PROFILE_REFINE + 1)
-        fine_costs = np.concatenate([[cost if i == 0 else costs[i - 1]], profile_costs(fine[1:])])
-        j = int(np.flatnonzero(fine_costs > threshold)[0])
-        c0, c1 = fine_costs[j - 1], fine_costs[j]
-        return float(fine[j - 1] + (fine[j] - fine[j - 1]) * (threshold - c0) / (c1 - c0))
-
-    return side(-1.0), side(1.0)
+        inner = centre if i == 0 else float(values[i - 1])
+        brackets.append(np.linspace(inner, values[i], _PROFILE_REFINE + 1))
+    grids = [b[1:] for b in brackets if b is not None]
+    fine = iter(np.split(profile_costs(np.concatenate(grids)), len(grids)) if grids else [])
+    ends: list[float | None] = []
+    for values, costs, bracket in zip(sides, coarse, brackets):
+        if bracket is None:
+            ends.append(None)
+            continue
+        i = int(np.flatnonzero(costs > threshold)[0])
+        inner_cost = cost if i == 0 else float(costs[i - 1])
+        grid_costs = np.concatenate([[inner_cost], next(fine)])
+        j = int(np.flatnonzero(grid_costs > threshold)[0])
+        root = np.sqrt(np.maximum(grid_costs[[j - 1, j]] - cost, 0.0))
+        target = np.sqrt(threshold - cost)
+        t = (target - root[0]) / (root[1] - root[0]) if root[1] > root[0] else 1.0
+        ends.append(float(bracket[j - 1] + t * (bracket[j] - bracket[j - 1])))
+    return ends[0], ends[1]
