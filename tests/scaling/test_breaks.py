@@ -27,6 +27,9 @@ def test_finds_the_bend_past_4m() -> None:
     assert 4e6 < found.break_D < 8e6
     assert found.k == pytest.approx(0.25, abs=0.03)
     assert not found.holds_everywhere
+    for seed in range(3):  # the same without being told the noise
+        estimated = power_law_range(Curve("vit-b", SCALES, bent_curve(seed)))
+        assert (estimated.hi_D, estimated.break_above) == (4e6, (4e6, 8e6))
 
 
 def test_a_clean_power_law_holds_everywhere_with_estimated_noise() -> None:

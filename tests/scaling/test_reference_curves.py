@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from synscale.scaling import fit_curve
 from synscale.scaling.extrapolate import heldout_error, point_heldout_rmse

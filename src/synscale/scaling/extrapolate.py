@@ -31,7 +31,7 @@ class Extrapolation:
 
     def summary(self) -> dict[str, Any]:
         return {"heldout_rmse_log": self.rmse_log, "heldout_coverage": self.coverage,
-                "heldout_n": int(len(self.D)), "heldout_from_D": float(self.D.min())}
+                "heldout_n": len(self.D), "heldout_from_D": float(self.D.min())}
 
 
 def rmse_log(predicted: np.ndarray, observed: np.ndarray) -> float:

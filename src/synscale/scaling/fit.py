@@ -22,8 +22,7 @@ from synscale.errors import DataError, FitError
 from synscale.scaling.curves import Curve
 from synscale.scaling.laws import LAWS, Law, PowerLaw
 from synscale.scaling.solver import batched_least_squares, polish
-from synscale.scaling.uncertainty import (bootstrap, ols, problem, profile_interval,
-                                          t_quantile)
+from synscale.scaling.uncertainty import bootstrap, ols, problem, profile_interval, t_quantile
 
 Interval = tuple[float | None, float | None]
 
@@ -104,7 +103,7 @@ class FitResult:
                "params": self.params, "stderr": self.stderr,
                "ci": {k: list(v) for k, v in self.ci.items()}, "level": self.level,
                "converged": self.converged, "message": self.message, "ref_scale": self.ref_scale,
-               "sigma_log": self.sigma, "n_points": int(len(self.D)), "n_scales": self.n_scales,
+               "sigma_log": self.sigma, "n_points": len(self.D), "n_scales": self.n_scales,
                "methods": self.methods}
         if self.law == "broken":
             out["break_D"] = self.params["d1"]
@@ -157,8 +156,8 @@ class FitResult:
         """A human-readable account of the fit, in the manner of lmfit's fit_report."""
         pct = f"{100 * self.level:g}%"
         lines = [f"[[Fit]] curve {self.curve!r}, law {self.law}: {self.model.formula}",
-                 f"    points {len(self.D)} at {self.n_scales} scales, dof {self.dof}, "
-                 f"residual sd of log L {self.sigma:.4g}",
+                 (f"    points {len(self.D)} at {self.n_scales} scales, dof {self.dof}, "
+                  f"residual sd of log L {self.sigma:.4g}"),
                  f"    converged: {self.converged} ({self.message})"]
         if self.ref_scale is not None:
             lines.append(f"    reference scale D_I = {self.ref_scale:g}")
@@ -265,7 +264,7 @@ def point_estimate(model: Law, x: np.ndarray, y: np.ndarray, refine: bool = True
         theta, cost = batch.theta[best], float(batch.cost[best])
     # Either optimizer may stop first on a flat ridge; the fit converged if one of them
     # converged at (to 1e-8) the cost finally kept.
-    same = lambda c: abs(c - cost) <= 1e-8 * max(cost, 1e-300)  # noqa: E731
+    same = lambda c: abs(c - cost) <= 1e-8 * max(cost, 1e-300)
     converged = ((polished.converged and same(polished.cost))
                  or (bool(batch.converged[best]) and same(float(batch.cost[best]))))
     message = "converged" if converged else f"not converged: {polished.message}"

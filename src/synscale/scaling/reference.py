@@ -32,7 +32,7 @@ def load_alabdulmohsin(directory: Path) -> list[CurvePair]:
     """The 5 NMT and 5 LM curves of Alabdulmohsin et al. 2022 (loss vs. examples seen)."""
     pairs = []
     for filename in ALABDULMOHSIN_FILES:
-        frame = _read(directory / filename)
+        frame = _read(directory / filename, dtype={"Model": str})
         for (domain, model), rows in frame.groupby(["Domain", "Model"], sort=False):
             name = f"{domain} {model}"
             fit, held = rows[rows["Training"] == 1], rows[rows["Training"] == 0]
@@ -51,7 +51,7 @@ def load_bnsl(directory: Path) -> CurvePair:
             Curve(name, held["train_dataset_size"].to_numpy(float), held["test_cross_entropy"].to_numpy(float)))
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, **options: object) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"reference curve file not found: {path}")
-    return pd.read_csv(path)
+    return pd.read_csv(path, **options)

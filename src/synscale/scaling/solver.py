@@ -46,7 +46,7 @@ def _weights(r: np.ndarray, delta: float | None) -> np.ndarray:
 def jacobian(fun: Residuals, theta: np.ndarray, rows: np.ndarray, r0: np.ndarray,
              hi: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Forward differences (backward at an upper bound), shape (B, n, p); fixed columns are 0."""
-    B, p = theta.shape
+    p = theta.shape[1]
     J = np.zeros(r0.shape + (p,))
     for j in np.flatnonzero(free):
         h = 1e-7 * np.maximum(1.0, np.abs(theta[:, j]))
