@@ -245,7 +245,8 @@ def fit(
 
 
 def _interval(pair: list[float | None]) -> str:
-    return "[" + ", ".join("unbounded" if v is None else f"{v:.4g}" for v in pair) + "]"
+    # Not "[a, b]": rich would read square brackets as markup.
+    return " .. ".join("unbounded" if v is None else f"{v:.4g}" for v in pair)
 
 
 @app.command()

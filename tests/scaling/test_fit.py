@@ -95,3 +95,10 @@ def test_draws_without_uncertainty_is_an_error() -> None:
     fit = fit_curve(Curve("c", D, noisy(lambda d: 0.3 + 20 * d ** -0.5, seed=8)), "saturating", n_boot=0)
     with pytest.raises(FitError, match="no parameter uncertainty"):
         fit.draws(10)
+
+
+def test_curves_built_in_python_are_checked_too() -> None:
+    with pytest.raises(DataError, match="every loss must be a positive finite number"):
+        Curve("c", D, np.array([1.0, np.nan, 0.5, 0.4, 0.3, 0.2]))
+    with pytest.raises(DataError, match="same length"):
+        Curve("c", D, np.array([1.0, 0.5]))

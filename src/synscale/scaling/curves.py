@@ -28,6 +28,12 @@ class Curve:
     seed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        D, loss = np.asarray(self.D, dtype=float), np.asarray(self.loss, dtype=float)
+        if D.shape != loss.shape or D.ndim != 1:
+            raise DataError(f"curve {self.name!r}: D and loss must be two lists of the same length")
+        for label, values in (("D", D), ("loss", loss)):
+            if not np.all(np.isfinite(values) & (values > 0)):
+                raise DataError(f"curve {self.name!r}: every {label} must be a positive finite number")
         order = np.lexsort((np.arange(len(self.D)), self.D))
         object.__setattr__(self, "D", np.asarray(self.D, dtype=float)[order])
         object.__setattr__(self, "loss", np.asarray(self.loss, dtype=float)[order])

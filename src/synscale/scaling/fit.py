@@ -264,9 +264,11 @@ def point_estimate(model: Law, x: np.ndarray, y: np.ndarray, refine: bool = True
         theta, cost = batch.theta[best], float(batch.cost[best])
     # Either optimizer may stop first on a flat ridge; the fit converged if one of them
     # converged at (to 1e-8) the cost finally kept.
-    same = lambda c: abs(c - cost) <= 1e-8 * max(cost, 1e-300)
-    converged = ((polished.converged and same(polished.cost))
-                 or (bool(batch.converged[best]) and same(float(batch.cost[best]))))
+    def ended_here(c: float) -> bool:
+        return abs(c - cost) <= 1e-8 * max(cost, 1e-300)
+
+    converged = ((polished.converged and ended_here(polished.cost))
+                 or (bool(batch.converged[best]) and ended_here(float(batch.cost[best]))))
     message = "converged" if converged else f"not converged: {polished.message}"
     return PointEstimate(theta, cost, converged, "; ".join([message, *_at_bounds(model, theta, lo, hi)]))
 
