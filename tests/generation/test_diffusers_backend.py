@@ -12,6 +12,15 @@ from synscale.errors import ConfigError, UnknownNameError
 from synscale.generators import GENERATORS
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The tiny pipeline's ops are too small to gain from threads on a shared 2-core machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="module")
 def generator(tiny_pipeline):
     return GENERATORS.create("diffusers", model=str(tiny_pipeline), steps=2)

@@ -55,7 +55,7 @@ def encode_png(image: torch.Tensor) -> bytes:
 def decode_png(data: bytes, channels: int) -> torch.Tensor:
     """PNG bytes -> uint8 ``[channels, H, W]`` (colour converted to grey or back as needed)."""
     with Image.open(io.BytesIO(data)) as pil:
-        array = np.asarray(pil.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+        array = np.array(pil.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     array = array[None] if channels == 1 else array.transpose(2, 0, 1)
     return torch.from_numpy(np.ascontiguousarray(array))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import torch
+
 from synscale.engine.base import ENGINES, Engine, default_threads, pin_threads
 from synscale.errors import ConfigError
 from synscale.generators.plan import Batch, GeneratorSpec
@@ -24,8 +26,12 @@ class LocalEngine(Engine):
         self.threads = threads or default_threads(1)
 
     def run(self, spec: GeneratorSpec, cfg: float, batches: list[Batch]) -> Iterator[Rendered]:
+        previous = torch.get_num_threads()
         pin_threads(self.threads)
-        generator = spec.build()
-        settings = settings_json(generator)
-        for batch in batches:
-            yield render_batch(generator, batch, cfg, settings)
+        try:
+            generator = spec.build()
+            settings = settings_json(generator)
+            for batch in batches:
+                yield render_batch(generator, batch, cfg, settings)
+        finally:
+            pin_threads(previous)

@@ -9,6 +9,8 @@ and never holds more than about one shard. Without ``address`` a local Ray insta
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,6 +61,7 @@ class RayEngine(Engine):
 
         started = not ray.is_initialized()
         if started:
+            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # C++ core notices on stderr
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
                      logging_level="ERROR", configure_logging=True)
         try:
@@ -70,12 +73,14 @@ class RayEngine(Engine):
     def _run(self, spec: GeneratorSpec, cfg: float, batches: list[Batch]) -> Iterator[Rendered]:
         import ray.data
 
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
         items = [{"batch": b.index, "ids": b.ids, "prompts": b.prompts, "seeds": b.seeds} for b in batches]
         dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-            GeneratorActor, batch_size=1, concurrency=self.workers, num_cpus=self.threads,
+            GeneratorActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
+            num_cpus=self.threads,
             fn_constructor_kwargs={"spec": spec, "cfg": cfg, "threads": self.threads})
         current: Rendered | None = None
         for row in dataset.iter_rows():

@@ -67,7 +67,6 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
     artifact = workspace.artifact_path(KIND, config.dataset_name(), config_dict)
     complete = (artifact.path / CONFIG_FILE).is_file()
     folder = artifact.path if complete else artifact.path.with_name(f".partial-{artifact.path.name}")
-    (folder / PARTS).mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(".*.tmp"):  # a write cut short by a crash; never a final name
         stale.unlink()
 
@@ -108,13 +107,11 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
         manifest = _recorded_rows(folder, complete=False)
         write_manifest(folder / MANIFEST_FILE, manifest)
         write_card(folder / CARD_FILE, _card(plan, state, artifact.digest, manifest))
-        shutil.rmtree(folder / PARTS)
+        shutil.rmtree(folder / PARTS, ignore_errors=True)  # already gone if a crash hit just here
         payload = {"kind": KIND, "name": config.dataset_name(), "digest": artifact.digest,
                    "inputs": [], "config": config_dict}
         (folder / CONFIG_FILE).write_text(json.dumps(payload, indent=2, sort_keys=True))
         folder.replace(artifact.path)
-    else:
-        shutil.rmtree(folder / PARTS, ignore_errors=True)
     return GenerateReport(artifact.path, len(plan.rows), plan.num_shards, len(todo),
                           plan.num_shards - len(todo), images, repaired, time.perf_counter() - start,
                           engine.describe())
@@ -139,7 +136,8 @@ class _ShardSink:
 
     def _check_settings(self, rendered: Rendered) -> None:
         settings = json.loads(rendered.settings)
-        if self.state is None:
+        if self.state is None:  # the first batch of a new dataset: only now is there anything to keep
+            (self.folder / PARTS).mkdir(parents=True, exist_ok=True)
             channels, height, width = png_shape(rendered.pngs[0])
             self.state = {"config": self.plan.config.model_dump(mode="json"), "settings": settings,
                           "image": {"channels": channels, "height": height, "width": width}}
