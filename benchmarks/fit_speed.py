@@ -26,7 +26,7 @@ REPEATS = 5
 
 def main() -> None:
     scales = np.array([1e3, 2e3, 4e3, 8e3, 16e3, 32e3])
-    loss = (0.3 + 20 * scales ** -0.5) * np.exp(np.random.default_rng(0).normal(0, 0.02, len(scales)))
+    loss = (0.3 + 20 * scales**-0.5) * np.exp(np.random.default_rng(0).normal(0, 0.02, len(scales)))
     curve = Curve("bench", scales, loss)
     point = fit_curve(curve, "saturating", n_boot=0)
     law = LAWS.create("saturating")
@@ -42,12 +42,24 @@ def main() -> None:
     full_seconds = time.perf_counter() - start
 
     best = min(times)
-    print(json.dumps({
-        "benchmark": "fit_speed", "law": "saturating", "points": len(scales), "bootstrap_refits": REFITS,
-        "seconds_best_of_5": round(best, 4), "seconds_median_of_5": round(float(np.median(times)), 4),
-        "refits_per_second": round(REFITS / best), "converged_fraction": converged,
-        "full_fit_seconds": round(full_seconds, 4), "full_fit_converged": full.converged,
-        "goal_seconds": GOAL_SECONDS, "meets_goal": bool(np.median(times) <= GOAL_SECONDS)}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "fit_speed",
+                "law": "saturating",
+                "points": len(scales),
+                "bootstrap_refits": REFITS,
+                "seconds_best_of_5": round(best, 4),
+                "seconds_median_of_5": round(float(np.median(times)), 4),
+                "refits_per_second": round(REFITS / best),
+                "converged_fraction": converged,
+                "full_fit_seconds": round(full_seconds, 4),
+                "full_fit_converged": full.converged,
+                "goal_seconds": GOAL_SECONDS,
+                "meets_goal": bool(np.median(times) <= GOAL_SECONDS),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

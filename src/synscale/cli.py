@@ -209,18 +209,19 @@ def strategies() -> None:
 
 @app.command()
 def fit(
-    curves: Annotated[Optional[Path], typer.Option(help="CSV file with columns curve,D,loss[,seed].")] = None,
+    curves: Annotated[Optional[Path], typer.Option(
+        help="CSV file with columns curve,D,loss[,seed].")] = None,
     workspace: Annotated[Optional[Path], typer.Option(
-        "--workspace", "-w", help="Fit every curve stored in this workspace (val and OOD sets).")] = None,
+        "--workspace", "-w", help="Fit every curve stored in this workspace.")] = None,
     law: Annotated[Optional[list[str]], typer.Option(
         help="power, saturating, broken or m4; repeat to fit several. Default: power.")] = None,
     ref_scale: Annotated[Optional[float], typer.Option(
-        "--ref-scale", help="Reference scale D_I of Eq. 2 (default: geometric mean of the scales).")] = None,
+        "--ref-scale", help="Reference scale D_I of Eq. 2 (default: geometric mean of D).")] = None,
     holdout_last: Annotated[Optional[int], typer.Option(
-        "--holdout-last", help="Fit without the last N scales and report their held-out RMSE of log L.")] = None,
+        "--holdout-last", help="Fit without the last N scales; score them.")] = None,
     choose_range: Annotated[bool, typer.Option(
-        "--choose-range", help="Drop the smallest scales when forward validation says they hurt.")] = False,
-    boot: Annotated[int, typer.Option(help="Bootstrap refits for intervals of nonlinear laws.")] = 1000,
+        "--choose-range", help="Drop small scales when forward validation says so.")] = False,
+    boot: Annotated[int, typer.Option(help="Bootstrap refits for nonlinear laws.")] = 1000,
     level: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
     json_: JsonOpt = False,
 ) -> None:
@@ -230,23 +231,24 @@ def fit(
     if (curves is None) == (workspace is None):
         raise ConfigError("give exactly one of --curves FILE.csv or --workspace DIR")
     laws = law or ["power"]
-    options = FitOptions(ref_scale=ref_scale, holdout_last=holdout_last, choose_range=choose_range,
-                         level=level, n_boot=boot)
+    options = FitOptions(ref_scale=ref_scale, holdout_last=holdout_last,
+                         choose_range=choose_range, level=level, n_boot=boot)
     rows = (fit_curves_file(curves, laws, options) if curves is not None
             else fit_workspace(workspace, laws, options))
     if json_:
         for row in rows:
             print_json(row)
         return
-    shown = ("set", "curve", "law", "k", "k_ci", "converged", "heldout_rmse_log", "break_D", "skipped")
-    print_table([{key: _interval(row[key]) if key == "k_ci" and key in row else row.get(key, "")
-                  for key in shown if any(key in r for r in rows)} for row in rows],
-                f"fits ({curves or workspace})")
+    print_table(_fit_rows(rows), f"fits ({curves or workspace})")
 
 
-def _interval(pair: list[float | None]) -> str:
-    # Not "[a, b]": rich would read square brackets as markup.
-    return " .. ".join("unbounded" if v is None else f"{v:.4g}" for v in pair)
+def _fit_rows(rows: list[dict]) -> list[dict[str, object]]:
+    """The columns of ``synscale fit`` that some row has; intervals as 'lo .. hi'
+    (square brackets would be read as rich markup)."""
+    keys = [key for key in ("set", "curve", "law", "k", "k_ci", "converged", "heldout_rmse_log",
+                            "break_D", "skipped") if any(key in row for row in rows)]
+    return [{key: " .. ".join("unbounded" if v is None else f"{v:.4g}" for v in row[key])
+             if key == "k_ci" and key in row else row.get(key, "") for key in keys} for row in rows]
 
 
 @app.command()

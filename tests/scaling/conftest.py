@@ -29,6 +29,8 @@ def table1_csv(tmp_path: Path) -> Path:
 def reference_curves() -> Path:
     directory = reference_dir()
     if not directory.is_dir():
-        pytest.skip(f"published reference curves not found at {directory} "
-                    "(they live in ../shared beside the repository; set SYNSCALE_SHARED to point elsewhere)")
+        pytest.skip(
+            f"published reference curves not found at {directory} "
+            "(they live in ../shared beside the repository; set SYNSCALE_SHARED to point elsewhere)"
+        )
     return directory

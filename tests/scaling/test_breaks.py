@@ -33,7 +33,7 @@ def test_finds_the_bend_past_4m() -> None:
 
 
 def test_a_clean_power_law_holds_everywhere_with_estimated_noise() -> None:
-    loss = 3.0 * SCALES ** -0.2 * np.exp(np.random.default_rng(1).normal(0, 0.01, len(SCALES)))
+    loss = 3.0 * SCALES**-0.2 * np.exp(np.random.default_rng(1).normal(0, 0.01, len(SCALES)))
     found = power_law_range(Curve("straight", SCALES, loss))
     assert found.holds_everywhere and found.n_scales == len(SCALES) and found.break_D is None
     assert found.noise_source.startswith("differences")

@@ -28,13 +28,25 @@ def test_every_class_gets_exactly_one_group() -> None:
 def test_class_fits_recover_per_class_slopes() -> None:
     scales = np.array([125, 250, 500, 1000, 2000])
     # class: (k, loss at D_I = 1000)
-    true = {0: (0.6, 1.5), 1: (0.1, 0.2), 2: (0.5, 3.0), 3: (0.05, 2.5), 4: (0.3, 0.5), 5: (0.02, 4.0)}
-    rows = [{"class_id": c, "D": d, "loss": loss * (d / 1000) ** -k}
-            for c, (k, loss) in true.items() for d in scales]
+    true = {
+        0: (0.6, 1.5),
+        1: (0.1, 0.2),
+        2: (0.5, 3.0),
+        3: (0.05, 2.5),
+        4: (0.3, 0.5),
+        5: (0.02, 4.0),
+    }
+    rows = [
+        {"class_id": c, "D": d, "loss": loss * (d / 1000) ** -k}
+        for c, (k, loss) in true.items()
+        for d in scales
+    ]
     fits = class_fits(pd.DataFrame(rows), ref_scale=1000)
     assert fits["class_id"].tolist() == list(true)
     assert fits["k"].to_numpy() == pytest.approx([k for k, _ in true.values()])
-    assert fits["perf_ref"].to_numpy() == pytest.approx([-np.log(loss) for _, loss in true.values()])
+    assert fits["perf_ref"].to_numpy() == pytest.approx(
+        [-np.log(loss) for _, loss in true.values()]
+    )
     assert fits["group"].tolist() == ["scaling", "easy", "scaling", "poor", "easy", "poor"]
 
 

@@ -10,8 +10,8 @@ from synscale.scaling import Curve, fit_curve
 SCALES = 2.0 ** np.arange(7) * 1e3
 CASES = {
     # law: (true curve, true k, noise sd of log L)
-    "power": (lambda d: 5.0 * d ** -0.3, 0.3, 0.03),
-    "saturating": (lambda d: 0.2 + 30.0 * d ** -0.5, 0.5, 0.02),
+    "power": (lambda d: 5.0 * d**-0.3, 0.3, 0.03),
+    "saturating": (lambda d: 0.2 + 30.0 * d**-0.5, 0.5, 0.02),
 }
 
 

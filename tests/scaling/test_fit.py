@@ -19,7 +19,7 @@ def noisy(law, seed: int, sd: float = 0.02, d: np.ndarray = D) -> np.ndarray:
 
 
 def test_power_law_intervals_match_textbook_regression() -> None:
-    loss = noisy(lambda d: 4 * d ** -0.3, seed=1)
+    loss = noisy(lambda d: 4 * d**-0.3, seed=1)
     fit = fit_curve(Curve("p", D, loss), "power", ref_scale=4e3)
     x, y = np.log(D) - np.log(4e3), np.log(loss)
     reg = stats.linregress(x, y)
@@ -39,7 +39,7 @@ def test_power_law_intervals_match_textbook_regression() -> None:
 
 
 def test_saturating_fit_reports_bootstrap_and_profile_intervals() -> None:
-    loss = noisy(lambda d: 0.3 + 20 * d ** -0.5, seed=3)
+    loss = noisy(lambda d: 0.3 + 20 * d**-0.5, seed=3)
     fit = fit_curve(Curve("s", D, loss), "saturating", n_boot=300, seed=0)
     assert fit.converged
     assert fit.samples.shape == (300, 3)
@@ -56,21 +56,21 @@ def test_saturating_fit_reports_bootstrap_and_profile_intervals() -> None:
 
 def test_seeds_are_bootstrapped_within_each_scale() -> None:
     d = np.repeat(D, 3)
-    loss = noisy(lambda s: 0.3 + 20 * s ** -0.5, seed=4, d=d)
+    loss = noisy(lambda s: 0.3 + 20 * s**-0.5, seed=4, d=d)
     fit = fit_curve(Curve("s", d, loss, seed=np.tile([0, 1, 2], len(D))), "saturating", n_boot=200)
     assert "runs within each scale" in fit.methods["ci"]
     assert fit.n_scales == len(D) and len(fit.D) == 3 * len(D)
 
 
 def test_same_inputs_give_the_same_fit() -> None:
-    curve = Curve("s", D, noisy(lambda d: 0.3 + 20 * d ** -0.5, seed=5))
+    curve = Curve("s", D, noisy(lambda d: 0.3 + 20 * d**-0.5, seed=5))
     a, b = (fit_curve(curve, "saturating", n_boot=100, seed=7) for _ in range(2))
     assert json.dumps(a.to_dict(), sort_keys=True) == json.dumps(b.to_dict(), sort_keys=True)
 
 
 @pytest.mark.parametrize("law", ["power", "saturating"])
 def test_save_and_load_round_trip(tmp_path, law: str) -> None:
-    fit = fit_curve(Curve("c", D, noisy(lambda d: 0.3 + 20 * d ** -0.5, seed=6)), law, n_boot=50)
+    fit = fit_curve(Curve("c", D, noisy(lambda d: 0.3 + 20 * d**-0.5, seed=6)), law, n_boot=50)
     fit.save(tmp_path / "fit.json")
     loaded = FitResult.load(tmp_path / "fit.json")
     assert loaded.to_dict() == fit.to_dict()
@@ -85,14 +85,18 @@ def test_load_rejects_a_file_that_is_not_a_fit(tmp_path) -> None:
 
 
 def test_too_few_scales_says_how_many_are_needed() -> None:
-    with pytest.raises(FitError, match="has 3 distinct scales; the saturating law .* needs at least 4"):
+    with pytest.raises(
+        FitError, match="has 3 distinct scales; the saturating law .* needs at least 4"
+    ):
         fit_curve(Curve("c", D[:3], np.array([1.0, 0.8, 0.7])), "saturating")
     with pytest.raises(FitError, match="reference scale must be a positive number"):
         fit_curve(Curve("c", D, np.linspace(1, 0.5, len(D))), "power", ref_scale=0.0)
 
 
 def test_draws_without_uncertainty_is_an_error() -> None:
-    fit = fit_curve(Curve("c", D, noisy(lambda d: 0.3 + 20 * d ** -0.5, seed=8)), "saturating", n_boot=0)
+    fit = fit_curve(
+        Curve("c", D, noisy(lambda d: 0.3 + 20 * d**-0.5, seed=8)), "saturating", n_boot=0
+    )
     with pytest.raises(FitError, match="no parameter uncertainty"):
         fit.draws(10)
 

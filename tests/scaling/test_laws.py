@@ -32,7 +32,7 @@ SCALES = np.geomspace(1e3, 1e6, 10)
 
 
 def test_saturating_recovers_known_parameters() -> None:
-    loss = 0.4 + 50.0 * SCALES ** -0.45
+    loss = 0.4 + 50.0 * SCALES**-0.45
     fit = fit_curve(Curve("sat", SCALES, loss), "saturating", n_boot=0)
     assert fit.converged
     assert fit.params["E"] == pytest.approx(0.4, rel=1e-4)
@@ -42,7 +42,7 @@ def test_saturating_recovers_known_parameters() -> None:
 
 def test_broken_recovers_a_known_break() -> None:
     a, b, c0, c1, d1, f1 = 0.05, 3.0, 0.05, 0.6, 3e4, 0.3
-    loss = a + b * SCALES ** -c0 * (1 + (SCALES / d1) ** (1 / f1)) ** (-c1 * f1)
+    loss = a + b * SCALES**-c0 * (1 + (SCALES / d1) ** (1 / f1)) ** (-c1 * f1)
     fit = fit_curve(Curve("bnsl", SCALES, loss), "broken", n_boot=0)
     assert fit.params["d1"] == pytest.approx(d1, rel=0.02)
     assert fit.k == pytest.approx(c0, abs=0.01)
@@ -55,7 +55,7 @@ def test_m4_solves_its_implicit_law() -> None:
     m4 = LAWS.create("m4")
     theta = np.array([E_inf, E_0, alpha, np.log(beta), c])  # centred on x0 = 0
     loss = np.exp(m4.log_predict(theta, np.log(SCALES)))
-    assert np.allclose((loss - E_inf) / (E_0 - loss) ** alpha, beta * SCALES ** c, rtol=1e-9)
+    assert np.allclose((loss - E_inf) / (E_0 - loss) ** alpha, beta * SCALES**c, rtol=1e-9)
     fit = fit_curve(Curve("m4", SCALES, loss), "m4", n_boot=0)
     assert np.allclose(fit.predict(SCALES).loss, loss, rtol=1e-4)
 
@@ -64,7 +64,7 @@ def test_m4_solves_its_implicit_law() -> None:
 def test_guesses_start_inside_the_bounds(name: str) -> None:
     law = LAWS.create(name)
     x = np.log(SCALES) - np.log(SCALES).mean()
-    y = np.log(0.3 + 20 * SCALES ** -0.4)
+    y = np.log(0.3 + 20 * SCALES**-0.4)
     starts = law.guess(x, y)
     lo, hi = law.bounds(x, y)
     assert starts.shape[1] == law.n_params

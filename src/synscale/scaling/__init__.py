@@ -1,4 +1,4 @@
-"""Scaling-law analysis: laws, fits with intervals, breaks, extrapolation, exchange rate, classes."""
+"""Scaling-law analysis: laws, fits with intervals, breaks, extrapolation, exchange, classes."""
 
 from synscale.scaling import m4 as _m4  # noqa: F401  (registers the m4 law in LAWS)
 from synscale.scaling.curves import Curve, read_curves_csv

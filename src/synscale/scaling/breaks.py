@@ -51,15 +51,26 @@ class PowerLawRange:
     @property
     def break_D(self) -> float | None:
         """Geometric middle of the gap above the range, where the power law stops holding."""
-        return None if self.break_above is None else float(np.sqrt(self.break_above[0] * self.break_above[1]))
+        return (
+            None
+            if self.break_above is None
+            else float(np.sqrt(self.break_above[0] * self.break_above[1]))
+        )
 
     def summary(self) -> dict[str, Any]:
-        return {"curve": self.curve, "range_D": [self.lo_D, self.hi_D], "n_scales": self.n_scales,
-                "n_scales_total": self.n_scales_total, "k_in_range": self.k, "noise_log": self.noise,
-                "noise_source": self.noise_source, "worst_error_sd": self.worst_error,
-                "break_D": self.break_D,
-                "break_above": None if self.break_above is None else list(self.break_above),
-                "break_below": None if self.break_below is None else list(self.break_below)}
+        return {
+            "curve": self.curve,
+            "range_D": [self.lo_D, self.hi_D],
+            "n_scales": self.n_scales,
+            "n_scales_total": self.n_scales_total,
+            "k_in_range": self.k,
+            "noise_log": self.noise,
+            "noise_source": self.noise_source,
+            "worst_error_sd": self.worst_error,
+            "break_D": self.break_D,
+            "break_above": None if self.break_above is None else list(self.break_above),
+            "break_below": None if self.break_below is None else list(self.break_below),
+        }
 
 
 def power_law_range(curve: Curve, noise: float | None = None) -> PowerLawRange:
@@ -74,24 +85,33 @@ def power_law_range(curve: Curve, noise: float | None = None) -> PowerLawRange:
     m = len(scales)
     for i in range(m):
         for j in range(i + MIN_WINDOW - 1, m):
-            worst = _worst_loo_error(x, y, scales[i:j + 1], sigma)
+            worst = _worst_loo_error(x, y, scales[i : j + 1], sigma)
             if worst > stats.norm.ppf(1 - FAMILY_LEVEL / (2 * (j - i + 1))):
                 continue
             rank = (j - i + 1, float(np.log(scales[j] / scales[i])), -worst)
             if best is None or rank > best[0]:
                 best = (rank, i, j, worst)
     if best is None:
-        raise FitError(f"curve {curve.name!r}: the power law holds on no {MIN_WINDOW} consecutive "
-                       f"scales within noise {sigma:.3g}; check the curve or give a larger noise")
+        raise FitError(
+            f"curve {curve.name!r}: the power law holds on no {MIN_WINDOW} consecutive "
+            f"scales within noise {sigma:.3g}; check the curve or give a larger noise"
+        )
     _, i, j, worst = best
     inside = (curve.D >= scales[i]) & (curve.D <= scales[j])
     slope = np.polyfit(x[inside], y[inside], 1)[0]
     return PowerLawRange(
-        curve=curve.name, lo_D=float(scales[i]), hi_D=float(scales[j]), n_scales=j - i + 1,
-        n_scales_total=m, k=float(-slope), noise=float(sigma), noise_source=source,
+        curve=curve.name,
+        lo_D=float(scales[i]),
+        hi_D=float(scales[j]),
+        n_scales=j - i + 1,
+        n_scales_total=m,
+        k=float(-slope),
+        noise=float(sigma),
+        noise_source=source,
         worst_error=float(worst),
         break_above=(float(scales[j]), float(scales[j + 1])) if j + 1 < m else None,
-        break_below=(float(scales[i - 1]), float(scales[i])) if i > 0 else None)
+        break_below=(float(scales[i - 1]), float(scales[i])) if i > 0 else None,
+    )
 
 
 def estimate_noise(curve: Curve) -> tuple[float, str]:
@@ -109,7 +129,7 @@ def estimate_noise(curve: Curve) -> tuple[float, str]:
     # Pseudo-residual: the middle point minus the line through its neighbours.
     a = (x[2:] - x[1:-1]) / (x[2:] - x[:-2])
     b = 1.0 - a
-    pseudo = (a * ybar[:-2] + b * ybar[2:] - ybar[1:-1]) / np.sqrt(a ** 2 + b ** 2 + 1.0)
+    pseudo = (a * ybar[:-2] + b * ybar[2:] - ybar[1:-1]) / np.sqrt(a**2 + b**2 + 1.0)
     robust = 1.4826 * float(np.median(np.abs(pseudo)))
     return max(robust, NOISE_FLOOR), "differences along the curve (no replicates)"
 

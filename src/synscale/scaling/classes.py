@@ -26,8 +26,9 @@ from synscale.scaling.fit import fit_curve
 GROUPS = ("scaling", "easy", "poor")
 
 
-def group_classes(k: np.ndarray, perf_ref: np.ndarray, easy_quantile: float = 2 / 3,
-                  scaling_quantile: float = 0.5) -> np.ndarray:
+def group_classes(
+    k: np.ndarray, perf_ref: np.ndarray, easy_quantile: float = 2 / 3, scaling_quantile: float = 0.5
+) -> np.ndarray:
     """The group of each class from its scaling ability and its performance at D_I."""
     k, perf_ref = np.asarray(k, float), np.asarray(perf_ref, float)
     if k.shape != perf_ref.shape or k.size == 0:
@@ -37,8 +38,9 @@ def group_classes(k: np.ndarray, perf_ref: np.ndarray, easy_quantile: float = 2 
     return np.where(easy, "easy", np.where(scaling, "scaling", "poor"))
 
 
-def class_fits(class_curves: pd.DataFrame, ref_scale: float | None = None,
-               level: float = 0.95) -> pd.DataFrame:
+def class_fits(
+    class_curves: pd.DataFrame, ref_scale: float | None = None, level: float = 0.95
+) -> pd.DataFrame:
     """Fit Eq. 2 per class of one curve: ``class_id, k, k_lo, k_hi, perf_ref, perf_ref_se, group``.
 
     ``class_curves`` has the columns ``class_id, D, loss`` (and optionally ``seed``), as
@@ -49,11 +51,20 @@ def class_fits(class_curves: pd.DataFrame, ref_scale: float | None = None,
         raise DataError(f"per-class curves: missing column(s) {', '.join(sorted(missing))}")
     table = class_curves.assign(curve=class_curves["class_id"].astype(str))
     rows = []
-    for curve in curves_from_frame(table[[c for c in ("curve", "D", "loss", "seed") if c in table]],
-                                   source="per-class curves"):
+    for curve in curves_from_frame(
+        table[[c for c in ("curve", "D", "loss", "seed") if c in table]], source="per-class curves"
+    ):
         fit = fit_curve(curve, "power", ref_scale=ref_scale, level=level)
-        rows.append({"class_id": int(curve.name), "k": fit.k, "k_lo": fit.k_ci[0], "k_hi": fit.k_ci[1],
-                     "perf_ref": fit.params["perf_ref"], "perf_ref_se": fit.stderr["perf_ref"]})
+        rows.append(
+            {
+                "class_id": int(curve.name),
+                "k": fit.k,
+                "k_lo": fit.k_ci[0],
+                "k_hi": fit.k_ci[1],
+                "perf_ref": fit.params["perf_ref"],
+                "perf_ref_se": fit.stderr["perf_ref"],
+            }
+        )
     out = pd.DataFrame(rows).sort_values("class_id", ignore_index=True)
     out["group"] = group_classes(out["k"].to_numpy(), out["perf_ref"].to_numpy())
     return out

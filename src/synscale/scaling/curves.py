@@ -33,7 +33,9 @@ class Curve:
             raise DataError(f"curve {self.name!r}: D and loss must be two lists of the same length")
         for label, values in (("D", D), ("loss", loss)):
             if not np.all(np.isfinite(values) & (values > 0)):
-                raise DataError(f"curve {self.name!r}: every {label} must be a positive finite number")
+                raise DataError(
+                    f"curve {self.name!r}: every {label} must be a positive finite number"
+                )
         order = np.lexsort((np.arange(len(self.D)), self.D))
         object.__setattr__(self, "D", np.asarray(self.D, dtype=float)[order])
         object.__setattr__(self, "loss", np.asarray(self.loss, dtype=float)[order])
@@ -58,16 +60,20 @@ class Curve:
         """(all but the last ``n_scales`` distinct scales, those last scales)."""
         scales = self.scales
         if n_scales < 1 or n_scales >= len(scales):
-            raise FitError(f"curve {self.name!r}: cannot hold out the last {n_scales} of its "
-                           f"{len(scales)} distinct scales; hold out between 1 and {len(scales) - 1}")
+            raise FitError(
+                f"curve {self.name!r}: cannot hold out the last {n_scales} of its "
+                f"{len(scales)} distinct scales; hold out between 1 and {len(scales) - 1}"
+            )
         held = self.D >= scales[-n_scales]
         return self.select(~held), self.select(held)
 
     def require_scales(self, needed: int, purpose: str) -> None:
         have = len(self.scales)
         if have < needed:
-            raise FitError(f"curve {self.name!r} has {have} distinct scale{'s' * (have != 1)}; "
-                           f"{purpose} needs at least {needed}")
+            raise FitError(
+                f"curve {self.name!r} has {have} distinct scale{'s' * (have != 1)}; "
+                f"{purpose} needs at least {needed}"
+            )
 
 
 def read_curves_csv(path: str | Path) -> list[Curve]:
@@ -87,8 +93,10 @@ def curves_from_frame(frame: pd.DataFrame, source: str = "curves") -> list[Curve
     frame = frame.copy()
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        raise DataError(f"{source}: missing column{'s' * (len(missing) > 1)} "
-                        f"{', '.join(repr(c) for c in missing)}; need curve, D, loss (and optionally seed)")
+        raise DataError(
+            f"{source}: missing column{'s' * (len(missing) > 1)} "
+            f"{', '.join(repr(c) for c in missing)}; need curve, D, loss (and optionally seed)"
+        )
     if frame.empty:
         raise DataError(f"{source}: no rows")
     for column in ("D", "loss"):
@@ -99,9 +107,14 @@ def curves_from_frame(frame: pd.DataFrame, source: str = "curves") -> list[Curve
     curves = []
     for name in pd.unique(frame["curve"]):
         rows = (frame["curve"] == name).to_numpy()
-        curves.append(Curve(str(name), frame["D"].to_numpy(float)[rows],
-                            frame["loss"].to_numpy(float)[rows],
-                            None if seeds is None else seeds.to_numpy()[rows]))
+        curves.append(
+            Curve(
+                str(name),
+                frame["D"].to_numpy(float)[rows],
+                frame["loss"].to_numpy(float)[rows],
+                None if seeds is None else seeds.to_numpy()[rows],
+            )
+        )
     return curves
 
 
@@ -110,14 +123,18 @@ def _check_positive_numbers(frame: pd.DataFrame, column: str, source: str) -> No
     bad = values.isna() | ~np.isfinite(values.astype(float))
     if bad.any():
         raw = frame[column][bad].iloc[0]
-        raise DataError(f"{source} row {_row(frame, bad)}: {column} is not a finite number ({raw!r})")
+        raise DataError(
+            f"{source} row {_row(frame, bad)}: {column} is not a finite number ({raw!r})"
+        )
     nonpositive = values <= 0
     if nonpositive.any():
-        raise DataError(f"{source} row {_row(frame, nonpositive)}: {column} must be > 0, got "
-                        f"{values[nonpositive].iloc[0]:g} (curve {frame['curve'][nonpositive].iloc[0]!r})")
+        raise DataError(
+            f"{source} row {_row(frame, nonpositive)}: {column} must be > 0, got "
+            f"{values[nonpositive].iloc[0]:g} (curve {frame['curve'][nonpositive].iloc[0]!r})"
+        )
     frame[column] = values.astype(float)
 
 
 def _row(frame: pd.DataFrame, mask: pd.Series) -> int:
-    """1-based data-row number of the first flagged row, as a spreadsheet shows it after the header."""
+    """1-based number of the first flagged data row (the header is not counted)."""
     return int(np.flatnonzero(mask.to_numpy())[0]) + 1

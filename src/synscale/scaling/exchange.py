@@ -38,14 +38,35 @@ class ExchangeRate:
     level: float
 
     def rows(self) -> list[dict[str, Any]]:
-        return [{"D_real": float(d), "loss": float(loss), "D_synthetic": _finite(ds),
-                 "rate": _finite(r), "rate_ci": [_finite(lo), _finite(hi)], "reachable": float(p)}
-                for d, loss, ds, r, lo, hi, p in zip(self.D, self.real_loss, self.D_synthetic, self.rate,
-                                                     self.lower, self.upper, self.reachable)]
+        return [
+            {
+                "D_real": float(d),
+                "loss": float(loss),
+                "D_synthetic": _finite(ds),
+                "rate": _finite(r),
+                "rate_ci": [_finite(lo), _finite(hi)],
+                "reachable": float(p),
+            }
+            for d, loss, ds, r, lo, hi, p in zip(
+                self.D,
+                self.real_loss,
+                self.D_synthetic,
+                self.rate,
+                self.lower,
+                self.upper,
+                self.reachable,
+            )
+        ]
 
 
-def exchange_rate(synthetic: FitResult, real: FitResult, D: np.ndarray | list[float],
-                  level: float = 0.95, n_draws: int = 2000, seed: int = 0) -> ExchangeRate:
+def exchange_rate(
+    synthetic: FitResult,
+    real: FitResult,
+    D: np.ndarray | list[float],
+    level: float = 0.95,
+    n_draws: int = 2000,
+    seed: int = 0,
+) -> ExchangeRate:
     D = np.atleast_1d(np.asarray(D, float))
     if np.any(~np.isfinite(D) | (D <= 0)):
         raise FitError("real scales for the exchange rate must be positive numbers")
@@ -59,9 +80,21 @@ def exchange_rate(synthetic: FitResult, real: FitResult, D: np.ndarray | list[fl
     rates = _scale_for_loss(synthetic, syn_draws, targets) / D
     tail = 50 * (1 - level)
     # Percentiles without interpolation: between two infinite rates there is nothing to average.
-    lower, upper = (np.percentile(rates, q, axis=0, method="inverted_cdf") for q in (tail, 100 - tail))
-    return ExchangeRate(synthetic.curve, real.curve, D, np.exp(target), D_syn, D_syn / D, lower, upper,
-                        np.mean(np.isfinite(rates), axis=0), level)
+    lower, upper = (
+        np.percentile(rates, q, axis=0, method="inverted_cdf") for q in (tail, 100 - tail)
+    )
+    return ExchangeRate(
+        synthetic.curve,
+        real.curve,
+        D,
+        np.exp(target),
+        D_syn,
+        D_syn / D,
+        lower,
+        upper,
+        np.mean(np.isfinite(rates), axis=0),
+        level,
+    )
 
 
 def _scale_for_loss(fit: FitResult, theta: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -30,8 +30,12 @@ class Extrapolation:
     coverage: float  # fraction of held-out points inside the prediction interval
 
     def summary(self) -> dict[str, Any]:
-        return {"heldout_rmse_log": self.rmse_log, "heldout_coverage": self.coverage,
-                "heldout_n": len(self.D), "heldout_from_D": float(self.D.min())}
+        return {
+            "heldout_rmse_log": self.rmse_log,
+            "heldout_coverage": self.coverage,
+            "heldout_n": len(self.D),
+            "heldout_from_D": float(self.D.min()),
+        }
 
 
 def rmse_log(predicted: np.ndarray, observed: np.ndarray) -> float:
@@ -41,11 +45,19 @@ def rmse_log(predicted: np.ndarray, observed: np.ndarray) -> float:
 def heldout_error(fit: FitResult, heldout: Curve) -> Extrapolation:
     prediction = fit.predict(heldout.D)
     inside = (heldout.loss >= prediction.lower) & (heldout.loss <= prediction.upper)
-    return Extrapolation(fit, heldout.D, heldout.loss, prediction.loss,
-                         rmse_log(prediction.loss, heldout.loss), float(inside.mean()))
+    return Extrapolation(
+        fit,
+        heldout.D,
+        heldout.loss,
+        prediction.loss,
+        rmse_log(prediction.loss, heldout.loss),
+        float(inside.mean()),
+    )
 
 
-def extrapolation_check(curve: Curve, law: str, holdout_last: int, **fit_options: Any) -> Extrapolation:
+def extrapolation_check(
+    curve: Curve, law: str, holdout_last: int, **fit_options: Any
+) -> Extrapolation:
     """Fit ``law`` without the last ``holdout_last`` distinct scales and score it on them."""
     train, heldout = curve.split_last(holdout_last)
     return heldout_error(fit_curve(train, law, **fit_options), heldout)
@@ -70,11 +82,13 @@ def choose_fit_start(curve: Curve, law: str, validate_last: int = 2) -> float:
     with the smallest error (the earliest on a tie), so the fit uses as much data as helps.
     """
     model = LAWS.create(law)
-    curve.require_scales(model.min_scales + validate_last,
-                         f"choosing the fit range of the {law} law by validation on {validate_last} scales")
+    curve.require_scales(
+        model.min_scales + validate_last,
+        f"choosing the fit range of the {law} law by validation on {validate_last} scales",
+    )
     scales = curve.scales
     best_error, best_start = np.inf, scales[0]
-    for start in scales[:len(scales) - validate_last - model.min_scales + 1]:
+    for start in scales[: len(scales) - validate_last - model.min_scales + 1]:
         train, held = curve.select(curve.D >= start).split_last(validate_last)
         x0 = float(np.mean(np.log(train.scales)))
         theta = point_estimate(model, np.log(train.D) - x0, np.log(train.loss), refine=False).theta
@@ -84,7 +98,9 @@ def choose_fit_start(curve: Curve, law: str, validate_last: int = 2) -> float:
     return float(best_start)
 
 
-def fit_chosen_range(curve: Curve, law: str, validate_last: int = 2, **fit_options: Any) -> FitResult:
-    """``fit_curve`` on the scales from ``choose_fit_start`` upwards (validation scales included)."""
+def fit_chosen_range(
+    curve: Curve, law: str, validate_last: int = 2, **fit_options: Any
+) -> FitResult:
+    """``fit_curve`` on the scales from ``choose_fit_start`` up (validation scales included)."""
     start = choose_fit_start(curve, law, validate_last)
     return fit_curve(curve.select(curve.D >= start), law, **fit_options)

@@ -68,7 +68,9 @@ class FitResult:
     def n_scales(self) -> int:
         return len(np.unique(self.D))
 
-    def predict(self, D: np.ndarray | list[float] | float, level: float | None = None) -> Prediction:
+    def predict(
+        self, D: np.ndarray | list[float] | float, level: float | None = None
+    ) -> Prediction:
         """Predicted loss at ``D`` with a prediction interval for a new run there."""
         level = self.level if level is None else level
         D = np.atleast_1d(np.asarray(D, float))
@@ -83,7 +85,7 @@ class FitResult:
             var = np.var(law.log_predict(self.samples, x), axis=0, ddof=1)
         else:
             var = np.zeros_like(mean)
-        half = t_quantile(level, self.dof) * np.sqrt(var + self.sigma ** 2)
+        half = t_quantile(level, self.dof) * np.sqrt(var + self.sigma**2)
         return Prediction(D, np.exp(mean), np.exp(mean - half), np.exp(mean + half), level)
 
     def draws(self, n: int, seed: int = 0) -> np.ndarray:
@@ -95,16 +97,29 @@ class FitResult:
         if self.cov is not None:
             z = rng.multivariate_normal(np.zeros(len(self.theta)), self.cov, n)
             return self.theta + z * np.sqrt(self.dof / rng.chisquare(self.dof, n))[:, None]
-        raise FitError(f"fit of {self.curve!r} carries no parameter uncertainty (it was made with n_boot=0)")
+        raise FitError(
+            f"fit of {self.curve!r} carries no parameter uncertainty (it was made with n_boot=0)"
+        )
 
     def summary(self) -> dict[str, Any]:
         """The compact JSON object of ``synscale fit --json``."""
-        out = {"curve": self.curve, "law": self.law, "k": self.k, "k_ci": list(self.k_ci),
-               "params": self.params, "stderr": self.stderr,
-               "ci": {k: list(v) for k, v in self.ci.items()}, "level": self.level,
-               "converged": self.converged, "message": self.message, "ref_scale": self.ref_scale,
-               "sigma_log": self.sigma, "n_points": len(self.D), "n_scales": self.n_scales,
-               "methods": self.methods}
+        out = {
+            "curve": self.curve,
+            "law": self.law,
+            "k": self.k,
+            "k_ci": list(self.k_ci),
+            "params": self.params,
+            "stderr": self.stderr,
+            "ci": {k: list(v) for k, v in self.ci.items()},
+            "level": self.level,
+            "converged": self.converged,
+            "message": self.message,
+            "ref_scale": self.ref_scale,
+            "sigma_log": self.sigma,
+            "n_points": len(self.D),
+            "n_scales": self.n_scales,
+            "methods": self.methods,
+        }
         if self.law == "broken":
             out["break_D"] = self.params["d1"]
         return _clean(out)
@@ -112,26 +127,47 @@ class FitResult:
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild the result, JSON-serialisable."""
         out = self.summary()
-        out.update({"x0": self.x0, "theta": self.theta.tolist(), "dof": self.dof,
-                    "sigma": self.sigma, "D": self.D.tolist(), "loss": self.loss.tolist(),
-                    "law_options": self.law_options,
-                    "cov": None if self.cov is None else self.cov.tolist(),
-                    "samples": None if self.samples is None else self.samples.tolist()})
+        out.update(
+            {
+                "x0": self.x0,
+                "theta": self.theta.tolist(),
+                "dof": self.dof,
+                "sigma": self.sigma,
+                "D": self.D.tolist(),
+                "loss": self.loss.tolist(),
+                "law_options": self.law_options,
+                "cov": None if self.cov is None else self.cov.tolist(),
+                "samples": None if self.samples is None else self.samples.tolist(),
+            }
+        )
         return _clean(out)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FitResult:
         try:
             return cls(
-                curve=data["curve"], law=data["law"], params=data["params"], stderr=data["stderr"],
-                ci={k: tuple(v) for k, v in data["ci"].items()}, k=data["k"],
-                k_ci=tuple(data["k_ci"]), level=data["level"], methods=data["methods"],
-                converged=data["converged"], message=data["message"], x0=data["x0"],
-                ref_scale=data["ref_scale"], theta=np.asarray(data["theta"], float),
-                sigma=data["sigma"], dof=data["dof"], D=np.asarray(data["D"], float),
-                loss=np.asarray(data["loss"], float), law_options=data["law_options"],
+                curve=data["curve"],
+                law=data["law"],
+                params=data["params"],
+                stderr=data["stderr"],
+                ci={k: tuple(v) for k, v in data["ci"].items()},
+                k=data["k"],
+                k_ci=tuple(data["k_ci"]),
+                level=data["level"],
+                methods=data["methods"],
+                converged=data["converged"],
+                message=data["message"],
+                x0=data["x0"],
+                ref_scale=data["ref_scale"],
+                theta=np.asarray(data["theta"], float),
+                sigma=data["sigma"],
+                dof=data["dof"],
+                D=np.asarray(data["D"], float),
+                loss=np.asarray(data["loss"], float),
+                law_options=data["law_options"],
                 cov=None if data["cov"] is None else np.asarray(data["cov"], float),
-                samples=None if data["samples"] is None else np.asarray(data["samples"], float))
+                samples=None if data["samples"] is None else np.asarray(data["samples"], float),
+            )
         except (KeyError, TypeError) as exc:
             raise DataError(f"not a saved fit result (missing or bad field {exc})") from None
 
@@ -155,26 +191,40 @@ class FitResult:
     def report(self) -> str:
         """A human-readable account of the fit, in the manner of lmfit's fit_report."""
         pct = f"{100 * self.level:g}%"
-        lines = [f"[[Fit]] curve {self.curve!r}, law {self.law}: {self.model.formula}",
-                 (f"    points {len(self.D)} at {self.n_scales} scales, dof {self.dof}, "
-                  f"residual sd of log L {self.sigma:.4g}"),
-                 f"    converged: {self.converged} ({self.message})"]
+        lines = [
+            f"[[Fit]] curve {self.curve!r}, law {self.law}: {self.model.formula}",
+            (
+                f"    points {len(self.D)} at {self.n_scales} scales, dof {self.dof}, "
+                f"residual sd of log L {self.sigma:.4g}"
+            ),
+            f"    converged: {self.converged} ({self.message})",
+        ]
         if self.ref_scale is not None:
             lines.append(f"    reference scale D_I = {self.ref_scale:g}")
         lines.append(f"[[Parameters]] ({pct} intervals: {self.methods['ci']})")
         for name, value in self.params.items():
             lo, hi = self.ci.get(name, (None, None))
-            lines.append(f"    {name:>14} = {value:< 12.6g} +/- {self.stderr.get(name, math.nan):<10.3g}"
-                         f" [{_fmt(lo)}, {_fmt(hi)}]")
-        lines.append(f"[[Scaling ability]] k = {self.k:.6g}, {pct} interval "
-                     f"[{_fmt(self.k_ci[0])}, {_fmt(self.k_ci[1])}] ({self.methods['k_ci']})")
+            lines.append(
+                f"    {name:>14} = {value:< 12.6g} +/- {self.stderr.get(name, math.nan):<10.3g}"
+                f" [{_fmt(lo)}, {_fmt(hi)}]"
+            )
+        lines.append(
+            f"[[Scaling ability]] k = {self.k:.6g}, {pct} interval "
+            f"[{_fmt(self.k_ci[0])}, {_fmt(self.k_ci[1])}] ({self.methods['k_ci']})"
+        )
         return "\n".join(lines)
 
 
-def fit_curve(curve: Curve, law: str = "power", ref_scale: float | None = None,
-              level: float = 0.95, n_boot: int = 1000, seed: int = 0,
-              law_options: dict[str, Any] | None = None) -> FitResult:
-    """Fit ``law`` to ``curve``; ``ref_scale`` is D_I of Eq. 2 (default: geometric mean of the scales)."""
+def fit_curve(
+    curve: Curve,
+    law: str = "power",
+    ref_scale: float | None = None,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+    law_options: dict[str, Any] | None = None,
+) -> FitResult:
+    """Fit ``law`` to ``curve``; ``ref_scale`` is D_I of Eq. 2 (default: geometric mean of D)."""
     # 1. Check the request against the data.
     law_options = dict(law_options or {})
     model = LAWS.create(law, **law_options)
@@ -199,12 +249,28 @@ def fit_curve(curve: Curve, law: str = "power", ref_scale: float | None = None,
     public = {k: float(v) for k, v in model.public(estimate.theta, x0).items()}
     residuals = model.log_predict(estimate.theta, x) - y
     return FitResult(
-        curve=curve.name, law=law, params=public, stderr=estimate.stderr, ci=estimate.ci,
-        k=float(model.k(estimate.theta)), k_ci=estimate.k_ci, level=level, methods=estimate.methods,
-        converged=estimate.converged, message=estimate.message, x0=x0, ref_scale=ref_scale,
-        theta=estimate.theta, sigma=float(np.sqrt(residuals @ residuals / dof)), dof=dof,
-        D=curve.D, loss=curve.loss, law_options=law_options, cov=estimate.cov,
-        samples=estimate.samples)
+        curve=curve.name,
+        law=law,
+        params=public,
+        stderr=estimate.stderr,
+        ci=estimate.ci,
+        k=float(model.k(estimate.theta)),
+        k_ci=estimate.k_ci,
+        level=level,
+        methods=estimate.methods,
+        converged=estimate.converged,
+        message=estimate.message,
+        x0=x0,
+        ref_scale=ref_scale,
+        theta=estimate.theta,
+        sigma=float(np.sqrt(residuals @ residuals / dof)),
+        dof=dof,
+        D=curve.D,
+        loss=curve.loss,
+        law_options=law_options,
+        cov=estimate.cov,
+        samples=estimate.samples,
+    )
 
 
 @dataclass
@@ -229,10 +295,16 @@ def _fit_power(x: np.ndarray, y: np.ndarray, level: float) -> _Estimate:
     stderr = {"k": float(se[0]), "perf_ref": float(se[1])}
     ci = {"k": (k - t * se[0], k + t * se[0]), "perf_ref": (-log_l - t * se[1], -log_l + t * se[1])}
     exact = "t-interval (exact for normal errors in log L)"
-    return _Estimate(fit.theta, stderr, {n: (float(a), float(b)) for n, (a, b) in ci.items()},
-                     (float(ci["k"][0]), float(ci["k"][1])),
-                     {"ci": exact, "k_ci": exact + "; equals the profile-likelihood interval"},
-                     True, "closed-form least squares", cov=fit.cov)
+    return _Estimate(
+        fit.theta,
+        stderr,
+        {n: (float(a), float(b)) for n, (a, b) in ci.items()},
+        (float(ci["k"][0]), float(ci["k"][1])),
+        {"ci": exact, "k_ci": exact + "; equals the profile-likelihood interval"},
+        True,
+        "closed-form least squares",
+        cov=fit.cov,
+    )
 
 
 @dataclass(frozen=True)
@@ -248,37 +320,57 @@ def point_estimate(model: Law, x: np.ndarray, y: np.ndarray, refine: bool = True
     least_squares, which also judges convergence."""
     if isinstance(model, PowerLaw):
         fit = ols(np.column_stack([-x, np.ones_like(x)]), y)
-        return PointEstimate(fit.theta, 0.5 * float(fit.residuals @ fit.residuals), True,
-                             "closed-form least squares")
+        return PointEstimate(
+            fit.theta, 0.5 * float(fit.residuals @ fit.residuals), True, "closed-form least squares"
+        )
     lo, hi = model.bounds(x, y)
     fun = problem(model, x, y)
     batch = batched_least_squares(fun, model.guess(x, y), lo, hi, model.huber_delta, max_iter=100)
     best = int(np.nanargmin(np.where(np.isfinite(batch.cost), batch.cost, np.nan)))
     if not refine:
-        return PointEstimate(batch.theta[best], float(batch.cost[best]), bool(batch.converged[best]),
-                             "batched Levenberg-Marquardt")
+        return PointEstimate(
+            batch.theta[best],
+            float(batch.cost[best]),
+            bool(batch.converged[best]),
+            "batched Levenberg-Marquardt",
+        )
     polished = polish(fun, batch.theta[best], lo, hi, model.huber_delta)
     if polished.cost <= batch.cost[best]:
         theta, cost = polished.theta, polished.cost
     else:
         theta, cost = batch.theta[best], float(batch.cost[best])
+
     # Either optimizer may stop first on a flat ridge; the fit converged if one of them
     # converged at (to 1e-8) the cost finally kept.
     def ended_here(c: float) -> bool:
         return abs(c - cost) <= 1e-8 * max(cost, 1e-300)
 
-    converged = ((polished.converged and ended_here(polished.cost))
-                 or (bool(batch.converged[best]) and ended_here(float(batch.cost[best]))))
+    converged = (polished.converged and ended_here(polished.cost)) or (
+        bool(batch.converged[best]) and ended_here(float(batch.cost[best]))
+    )
     message = "converged" if converged else f"not converged: {polished.message}"
-    return PointEstimate(theta, cost, converged, "; ".join([message, *_at_bounds(model, theta, lo, hi)]))
+    return PointEstimate(
+        theta, cost, converged, "; ".join([message, *_at_bounds(model, theta, lo, hi)])
+    )
 
 
-def _fit_nonlinear(model: Law, x: np.ndarray, y: np.ndarray, x0: float, replicated: bool,
-                   level: float, dof: int, n_boot: int, seed: int) -> _Estimate:
+def _fit_nonlinear(
+    model: Law,
+    x: np.ndarray,
+    y: np.ndarray,
+    x0: float,
+    replicated: bool,
+    level: float,
+    dof: int,
+    n_boot: int,
+    seed: int,
+) -> _Estimate:
     point = point_estimate(model, x, y)
     theta, cost = point.theta, point.cost
     profile = profile_interval(model, x, y, theta, cost, dof, level, model.k_index)
-    k_ci: Interval = profile if model.k_sign > 0 else tuple(None if v is None else -v for v in profile[::-1])
+    k_ci: Interval = (
+        profile if model.k_sign > 0 else tuple(None if v is None else -v for v in profile[::-1])
+    )
 
     stderr: dict[str, float] = {}
     ci: dict[str, Interval] = {}
@@ -293,10 +385,15 @@ def _fit_nonlinear(model: Law, x: np.ndarray, y: np.ndarray, x0: float, replicat
             for name, values in model.public(samples, x0).items():
                 values = values[np.isfinite(values)]
                 stderr[name] = float(np.std(values, ddof=1))
-                ci[name] = (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
+                ci[name] = (
+                    float(np.percentile(values, tail)),
+                    float(np.percentile(values, 100 - tail)),
+                )
     ci[model.k_public] = profile
     methods = {"ci": scheme, "k_ci": f"profile likelihood (also for {model.k_public})"}
-    return _Estimate(theta, stderr, ci, k_ci, methods, point.converged, point.message, samples=samples)
+    return _Estimate(
+        theta, stderr, ci, k_ci, methods, point.converged, point.message, samples=samples
+    )
 
 
 def _with(theta: np.ndarray, index: int, value: float) -> np.ndarray:

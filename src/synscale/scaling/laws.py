@@ -53,7 +53,7 @@ class Law(ABC):
 
     @abstractmethod
     def bounds(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Box (lo, hi) of shape (..., p); ``y`` (..., n) may hold one row per bootstrap replicate."""
+        """Box (lo, hi) of shape (..., p); ``y`` (..., n) may hold a row per bootstrap replicate."""
 
     @abstractmethod
     def public(self, theta: np.ndarray, x0: float) -> dict[str, np.ndarray]:
@@ -76,12 +76,14 @@ def _log_floor(value: np.ndarray) -> np.ndarray:
 
 def _box(y: np.ndarray, lo: list[float], hi: list[float]) -> tuple[np.ndarray, np.ndarray]:
     shape = np.shape(y)[:-1] + (len(lo),)
-    return np.broadcast_to(np.array(lo, float), shape).copy(), np.broadcast_to(np.array(hi, float), shape).copy()
+    return np.broadcast_to(np.array(lo, float), shape).copy(), np.broadcast_to(
+        np.array(hi, float), shape
+    ).copy()
 
 
 @LAWS.register("power")
 class PowerLaw(Law):
-    """Eq. 2 of the paper: log L = -k (log D - log D_I) + log L_{D_I}; least squares in log space."""
+    """Eq. 2 of the paper: log L = -k (log D - log D_I) + log L_{D_I}; least squares in log."""
 
     name = "power"
     formula = "log L = -k (log D - log D_I) - perf_ref"
@@ -170,7 +172,7 @@ class BrokenLaw(Law):
 
     def log_predict(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta)
-        a, lb, c0, c1, ld, lf = (theta[..., i:i + 1] for i in range(6))
+        a, lb, c0, c1, ld, lf = (theta[..., i : i + 1] for i in range(6))
         f1 = np.exp(lf)
         bend = f1 * np.logaddexp(0.0, (x - ld) / f1)  # f1 * log(1 + (D/d1)^(1/f1))
         return np.logaddexp(_log_floor(a), lb - c0 * x - c1 * bend)
@@ -185,7 +187,7 @@ class BrokenLaw(Law):
         for i in np.unique(np.linspace(2, len(x) - 2, min(len(x) - 3, 10)).astype(int)):
             ld = 0.5 * (x[i - 1] + x[i])
             left = loglog_regression(x[:i], y[:i])
-            right = loglog_regression(x[i - 1:], y[i - 1:])
+            right = loglog_regression(x[i - 1 :], y[i - 1 :])
             for f1 in (0.02 * width, 0.2 * width):
                 starts.append([0.0, left[1], -left[0], left[0] - right[0], ld, np.log(f1)])
         starts = np.array(starts)
@@ -194,13 +196,23 @@ class BrokenLaw(Law):
 
     def bounds(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # The break must lie within the observed scales: outside them it cannot be located.
-        lo, hi = _box(y, [0.0, -60.0, -10.0, -10.0, float(np.min(x)), np.log(self.f1_range[0])],
-                      [np.inf, 60.0, 10.0, 10.0, float(np.max(x)), np.log(self.f1_range[1])])
+        lo, hi = _box(
+            y,
+            [0.0, -60.0, -10.0, -10.0, float(np.min(x)), np.log(self.f1_range[0])],
+            [np.inf, 60.0, 10.0, 10.0, float(np.max(x)), np.log(self.f1_range[1])],
+        )
         hi[..., 0] = np.exp(np.min(y, axis=-1)) * _BELOW_MIN
         return lo, hi
 
     def public(self, theta: np.ndarray, x0: float) -> dict[str, np.ndarray]:
         theta = np.asarray(theta)
         a, lb, c0, c1, ld, lf = (theta[..., i] for i in range(6))
-        return {"a": a, "b": np.exp(lb + c0 * x0), "c0": c0, "c1": c1,
-                "d1": np.exp(ld + x0), "f1": np.exp(lf), "k_after_break": c0 + c1}
+        return {
+            "a": a,
+            "b": np.exp(lb + c0 * x0),
+            "c0": c0,
+            "c1": c1,
+            "d1": np.exp(ld + x0),
+            "f1": np.exp(lf),
+            "k_after_break": c0 + c1,
+        }

@@ -31,25 +31,28 @@ class M4Law(Law):
 
     def residuals(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta)
-        E, E0, alpha, lb, c = (theta[..., i:i + 1] for i in range(5))
+        E, E0, alpha, lb, c = (theta[..., i : i + 1] for i in range(5))
         loss = np.exp(y)
         return np.log(loss - E) - alpha * np.log(E0 - loss) - (lb + c * x)
 
     def log_predict(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Solve the implicit equation for L in (E_inf, E_0) by bisection (its left side grows in L)."""
+        """Solve the implicit law for L in (E_inf, E_0) by bisection (the left side grows in L)."""
         theta = np.asarray(theta)
-        E, E0, alpha, lb, c = (theta[..., i:i + 1] for i in range(5))
+        E, E0, alpha, lb, c = (theta[..., i : i + 1] for i in range(5))
         target = lb + c * x
         lo = np.zeros(np.broadcast(target, E).shape)
         hi = np.ones_like(lo)
         for _ in range(_BISECTIONS):
             t = 0.5 * (lo + hi)
             loss = E + t * (E0 - E)
-            too_high = np.log(np.maximum(loss - E, 1e-300)) - alpha * np.log(np.maximum(E0 - loss, 1e-300)) > target
+            too_high = (
+                np.log(np.maximum(loss - E, 1e-300)) - alpha * np.log(np.maximum(E0 - loss, 1e-300))
+                > target
+            )
             hi = np.where(too_high, t, hi)
             lo = np.where(too_high, lo, t)
         implicit = np.log(E + 0.5 * (lo + hi) * (E0 - E))
-        # With alpha = 0 the law is explicit, and may predict beyond E_0 (as the authors' code does).
+        # With alpha = 0 the law is explicit and may predict beyond E_0, as the authors' code does.
         return np.where(alpha < 1e-5, np.logaddexp(np.log(np.maximum(E, 1e-300)), target), implicit)
 
     def guess(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:

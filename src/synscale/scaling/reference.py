@@ -15,7 +15,10 @@ import pandas as pd
 from synscale.errors import DataError
 from synscale.scaling.curves import Curve
 
-ALABDULMOHSIN_FILES = ("alabdulmohsin2022_nmt_benchmark.csv", "alabdulmohsin2022_lm_benchmark_dedup.csv")
+ALABDULMOHSIN_FILES = (
+    "alabdulmohsin2022_nmt_benchmark.csv",
+    "alabdulmohsin2022_lm_benchmark_dedup.csv",
+)
 BNSL_FILE = "bnsl_caballero2022_4digit_addition.csv"
 
 CurvePair = tuple[str, Curve, Curve]
@@ -36,8 +39,15 @@ def load_alabdulmohsin(directory: Path) -> list[CurvePair]:
         for (domain, model), rows in frame.groupby(["Domain", "Model"], sort=False):
             name = f"{domain} {model}"
             fit, held = rows[rows["Training"] == 1], rows[rows["Training"] == 0]
-            pairs.append((name, Curve(name, fit["Seen Examples"].to_numpy(float), fit["Loss"].to_numpy(float)),
-                          Curve(name, held["Seen Examples"].to_numpy(float), held["Loss"].to_numpy(float))))
+            pairs.append(
+                (
+                    name,
+                    Curve(name, fit["Seen Examples"].to_numpy(float), fit["Loss"].to_numpy(float)),
+                    Curve(
+                        name, held["Seen Examples"].to_numpy(float), held["Loss"].to_numpy(float)
+                    ),
+                )
+            )
     return pairs
 
 
@@ -46,9 +56,19 @@ def load_bnsl(directory: Path) -> CurvePair:
     frame = _read(directory / BNSL_FILE)
     name = "BNSL 4-digit addition"
     fit, held = frame[frame["training"] == 1], frame[frame["training"] == 0]
-    return (name,
-            Curve(name, fit["train_dataset_size"].to_numpy(float), fit["test_cross_entropy"].to_numpy(float)),
-            Curve(name, held["train_dataset_size"].to_numpy(float), held["test_cross_entropy"].to_numpy(float)))
+    return (
+        name,
+        Curve(
+            name,
+            fit["train_dataset_size"].to_numpy(float),
+            fit["test_cross_entropy"].to_numpy(float),
+        ),
+        Curve(
+            name,
+            held["train_dataset_size"].to_numpy(float),
+            held["test_cross_entropy"].to_numpy(float),
+        ),
+    )
 
 
 def _read(path: Path, **options: object) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""What ``synscale fit`` does: fit the curves of a CSV file, or every curve stored in a workspace."""
+"""What ``synscale fit`` does: fit the curves of a CSV file or every curve of a workspace."""
 
 from __future__ import annotations
 
@@ -29,11 +29,19 @@ class FitOptions:
 
 def fit_one(curve: Curve, options: FitOptions) -> tuple[FitResult, dict[str, Any]]:
     """The fit of one curve and its JSON summary (with held-out score and power-law range)."""
-    train, heldout = curve.split_last(options.holdout_last) if options.holdout_last else (curve, None)
+    train, heldout = (
+        curve.split_last(options.holdout_last) if options.holdout_last else (curve, None)
+    )
     if options.choose_range:
         train = train.select(train.D >= choose_fit_start(train, options.law))
-    fit = fit_curve(train, options.law, ref_scale=options.ref_scale, level=options.level,
-                    n_boot=options.n_boot, seed=options.seed)
+    fit = fit_curve(
+        train,
+        options.law,
+        ref_scale=options.ref_scale,
+        level=options.level,
+        n_boot=options.n_boot,
+        seed=options.seed,
+    )
     out = fit.summary()
     out["fit_from_D"] = float(train.D.min())
     if heldout is not None:
@@ -65,14 +73,20 @@ def fit_workspace(root: str | Path, laws: list[str], options: FitOptions) -> lis
         raise WorkspaceError(f"workspace {root} has no results store yet; train some curves first")
     rows: list[dict[str, Any]] = []
     with ResultsStore(workspace.store_path) as store:
-        set_names = sorted(store.table("set_metrics")["set_name"].unique(), key=lambda s: (s != "val", s))
+        set_names = sorted(
+            store.table("set_metrics")["set_name"].unique(), key=lambda s: (s != "val", s)
+        )
         for set_name in set_names:
-            for curve in curves_from_frame(store.curves(set_name), source=f"{workspace.store_path} ({set_name})"):
+            for curve in curves_from_frame(
+                store.curves(set_name), source=f"{workspace.store_path} ({set_name})"
+            ):
                 for law in laws:
                     try:
                         fit, row = fit_one(curve, replace(options, law=law))
                     except FitError as exc:
-                        rows.append({"curve": curve.name, "set": set_name, "law": law, "skipped": str(exc)})
+                        rows.append(
+                            {"curve": curve.name, "set": set_name, "law": law, "skipped": str(exc)}
+                        )
                         continue
                     store.add_fit(curve.name, set_name, law, {**fit.to_dict(), **row})
                     rows.append({"set": set_name, **row})

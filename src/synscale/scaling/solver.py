@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-# (theta (m, p), rows (m,)) -> residuals (m, n); ``rows`` says which problems of the batch these are.
+# (theta (m, p), rows (m,)) -> residuals (m, n); ``rows`` says which problems of the batch.
 Residuals = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 _LAMBDA_MAX = 1e10
@@ -43,8 +43,14 @@ def _weights(r: np.ndarray, delta: float | None) -> np.ndarray:
     return np.where(a <= delta, 1.0, delta / np.maximum(a, 1e-300))
 
 
-def jacobian(fun: Residuals, theta: np.ndarray, rows: np.ndarray, r0: np.ndarray,
-             hi: np.ndarray, free: np.ndarray) -> np.ndarray:
+def jacobian(
+    fun: Residuals,
+    theta: np.ndarray,
+    rows: np.ndarray,
+    r0: np.ndarray,
+    hi: np.ndarray,
+    free: np.ndarray,
+) -> np.ndarray:
     """Forward differences (backward at an upper bound), shape (B, n, p); fixed columns are 0."""
     p = theta.shape[1]
     J = np.zeros(r0.shape + (p,))
@@ -57,9 +63,16 @@ def jacobian(fun: Residuals, theta: np.ndarray, rows: np.ndarray, r0: np.ndarray
     return J
 
 
-def batched_least_squares(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                          delta: float | None = None, free: np.ndarray | None = None,
-                          max_iter: int = 200, ftol: float = 1e-9) -> BatchSolution:
+def batched_least_squares(
+    fun: Residuals,
+    theta0: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    delta: float | None = None,
+    free: np.ndarray | None = None,
+    max_iter: int = 200,
+    ftol: float = 1e-9,
+) -> BatchSolution:
     """Minimise ``robust_cost(fun(theta))`` for every row of ``theta0`` within [lo, hi].
 
     ``free`` marks the parameters that move (the others stay at their start: profiles).
@@ -71,9 +84,16 @@ def batched_least_squares(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi
         return _levenberg_marquardt(fun, theta0, lo, hi, delta, free, max_iter, ftol)
 
 
-def _levenberg_marquardt(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                         delta: float | None, free: np.ndarray | None, max_iter: int,
-                         ftol: float) -> BatchSolution:
+def _levenberg_marquardt(
+    fun: Residuals,
+    theta0: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    delta: float | None,
+    free: np.ndarray | None,
+    max_iter: int,
+    ftol: float,
+) -> BatchSolution:
     B, p = theta0.shape
     lo, hi = np.broadcast_to(lo, (B, p)), np.broadcast_to(hi, (B, p))
     free = np.ones(p, bool) if free is None else np.asarray(free, bool)
@@ -111,8 +131,9 @@ def _levenberg_marquardt(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi:
         stuck = ~better & (lam[todo] >= _LAMBDA_MAX)
         idx = todo[better]
         theta[idx], r[idx], cost[idx] = trial[better], r_trial[better], c_trial[better]
-        lam[todo] = np.where(better, np.maximum(lam[todo] / 10.0, 1e-12),
-                             np.minimum(lam[todo] * 10.0, _LAMBDA_MAX))
+        lam[todo] = np.where(
+            better, np.maximum(lam[todo] / 10.0, 1e-12), np.minimum(lam[todo] * 10.0, _LAMBDA_MAX)
+        )
         finished = todo[(better & (tiny_gain | tiny_step)) | stuck]
         converged[finished] = True
         done[finished] = True
@@ -127,14 +148,21 @@ class PolishResult:
     message: str
 
 
-def polish(fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-           delta: float | None) -> PolishResult:
+def polish(
+    fun: Residuals, theta0: np.ndarray, lo: np.ndarray, hi: np.ndarray, delta: float | None
+) -> PolishResult:
     """Refine one start with scipy's trust-region reflective least squares."""
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     start = np.clip(theta0, lo, hi)
     row = np.zeros(1, int)
-    result = least_squares(lambda t: fun(t[None, :], row)[0], start, bounds=(lo, hi),
-                           loss="linear" if delta is None else "huber", f_scale=delta or 1.0,
-                           x_scale="jac", method="trf")
+    result = least_squares(
+        lambda t: fun(t[None, :], row)[0],
+        start,
+        bounds=(lo, hi),
+        loss="linear" if delta is None else "huber",
+        f_scale=delta or 1.0,
+        x_scale="jac",
+        method="trf",
+    )
     cost = float(robust_cost(fun(result.x[None, :], row)[0], delta))
     return PolishResult(result.x, cost, bool(result.status > 0), result.message)

@@ -46,7 +46,7 @@ def t_quantile(level: float, dof: int) -> float:
 
 
 def problem(law: Law, x: np.ndarray, Y: np.ndarray):
-    """Residual function for a batch whose rows are the replicates in ``Y`` (or one shared ``y``)."""
+    """Residual function for a batch whose rows are the replicates in ``Y`` (or one ``y``)."""
     if Y.ndim == 1:
         return lambda theta, rows: law.residuals(theta, x, Y)
     return lambda theta, rows: law.residuals(theta, x, Y[rows])
@@ -59,8 +59,15 @@ class Bootstrap:
     scheme: str
 
 
-def bootstrap(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, replicated: bool,
-              n_boot: int, seed: int) -> Bootstrap:
+def bootstrap(
+    law: Law,
+    x: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    replicated: bool,
+    n_boot: int,
+    seed: int,
+) -> Bootstrap:
     rng = np.random.default_rng(seed)
     n = len(y)
     if replicated:
@@ -82,7 +89,9 @@ def bootstrap(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, replica
     return Bootstrap(solution.theta[ok], float(ok.mean()), scheme)
 
 
-def linearised_cov(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, dof: int) -> np.ndarray:
+def linearised_cov(
+    law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, dof: int
+) -> np.ndarray:
     """s^2 (J'J)^+ at the estimate: a first guess of the scale of each parameter."""
     fun = problem(law, x, y)
     rows = np.zeros(1, int)
@@ -93,8 +102,16 @@ def linearised_cov(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, do
     return s2 * np.linalg.pinv(J.T @ J)
 
 
-def profile_interval(law: Law, x: np.ndarray, y: np.ndarray, theta: np.ndarray, cost: float,
-                     dof: int, level: float, index: int) -> tuple[float | None, float | None]:
+def profile_interval(
+    law: Law,
+    x: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    cost: float,
+    dof: int,
+    level: float,
+    index: int,
+) -> tuple[float | None, float | None]:
     """Profile-likelihood interval of parameter ``index``; None where it reaches the law's bound.
 
     Both sides are searched together: a coarse ladder of steps (in linearised standard errors)
