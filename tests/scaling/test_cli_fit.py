@@ -88,6 +88,11 @@ def test_holdout_and_broken_law_keys(cli, tmp_path: Path) -> None:
             ("--law", "cubic"),
             "unknown scaling law 'cubic'; valid",
         ),
+        (
+            "curve,D,loss\na,1,1.0\na,2,0.9\na,4,0.8\n",
+            ("--holdout-last", "0"),
+            "cannot hold out the last 0 of its 3 distinct scales; hold out between 1 and 2",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

@@ -30,7 +30,9 @@ class FitOptions:
 def fit_one(curve: Curve, options: FitOptions) -> tuple[FitResult, dict[str, Any]]:
     """The fit of one curve and its JSON summary (with held-out score and power-law range)."""
     train, heldout = (
-        curve.split_last(options.holdout_last) if options.holdout_last else (curve, None)
+        curve.split_last(options.holdout_last)
+        if options.holdout_last is not None
+        else (curve, None)
     )
     if options.choose_range:
         train = train.select(train.D >= choose_fit_start(train, options.law))

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from synscale.scaling.laws import Law
-from synscale.scaling.solver import batched_least_squares, jacobian
+from synscale.scaling.solver import Residuals, batched_least_squares, jacobian
 
 # Profile steps, in units of the linearised standard error of k, tried on each side.
 _PROFILE_STEPS = np.array([0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64])
@@ -45,7 +45,7 @@ def t_quantile(level: float, dof: int) -> float:
     return float(stats.t.ppf(0.5 + level / 2, dof))
 
 
-def problem(law: Law, x: np.ndarray, Y: np.ndarray):
+def problem(law: Law, x: np.ndarray, Y: np.ndarray) -> Residuals:
     """Residual function for a batch whose rows are the replicates in ``Y`` (or one ``y``)."""
     if Y.ndim == 1:
         return lambda theta, rows: law.residuals(theta, x, Y)
