@@ -117,9 +117,10 @@ class ResultsStore:
             for name, m in run.sets.items():
                 con.execute("INSERT INTO set_metrics VALUES (?, ?, ?, ?, ?)",
                             [run.run_id, name, m.loss, m.top1, m.n])
-                con.executemany("INSERT INTO class_metrics VALUES (?, ?, ?, ?, ?, ?)",
-                                [[run.run_id, name, int(c["class_id"]), c["loss"], c["top1"], int(c["n"])]
-                                 for c in m.per_class])
+                if m.per_class:  # executemany refuses an empty list
+                    con.executemany("INSERT INTO class_metrics VALUES (?, ?, ?, ?, ?, ?)",
+                                    [[run.run_id, name, int(c["class_id"]), c["loss"], c["top1"],
+                                      int(c["n"])] for c in m.per_class])
 
     def get_run(self, run_id: str) -> RunRecord | None:
         row = self._con.execute(
