@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import webdataset as wds
 
 from synscale.data.manifest import read_manifest
@@ -26,6 +27,8 @@ from synscale.data.synthetic import SyntheticDataset
 from synscale.engine import make_engine
 from synscale.generators.job import generate_dataset
 from synscale.generators.plan import GenerateConfig
+from synscale.train.classifier import TrainedClassifier
+from synscale.train.models import create_classifier
 from synscale.workspace import Workspace
 
 SYNSCALE = str(Path(sys.executable).parent / "synscale")
@@ -185,3 +188,23 @@ def test_bad_input_is_one_line_and_exit_2(flags, message, tmp_path, cli):
     assert result.code == 2
     assert result.err.count("\n") == 1 and message in result.err
     assert not (tmp_path / "datasets").exists()
+
+
+def test_measure_scores_a_generated_dataset_by_name(reference, monkeypatch, cli):
+    # A seeded untrained reference is enough to check the plumbing (RGB 16x16 -> the world's grey,
+    # 2 images per class by lowest id); the metrics' values are tested in tests/metrics.
+    torch.manual_seed(0)
+    spec = {"model": "mini_resnet", "num_classes": 10, "in_chans": 1, "mean": 0.5, "std": 0.5}
+    classifier = TrainedClassifier(create_classifier("mini_resnet", 10, 1), spec)
+    monkeypatch.setattr("synscale.train.reference.reference_classifier",
+                        lambda world, workspace, **options: classifier)
+    workspace = reference.parent.parent
+    result = cli("measure", "diffusers-classname", "--per-class", "2", "--workspace", str(workspace),
+                 "--json")
+    assert result.code == 0, result.err
+    (report,) = result.json_lines()
+    assert report["dataset"] == reference.name and report["images"] == 20
+    assert [row["images"] for row in report["per_class"]] == [2] * 10
+    assert 0 <= report["recognizability"] <= 1 and report["diversity"] > 0 and report["fid"] > 0
+    too_many = cli("measure", str(reference), "--per-class", "4", "--workspace", str(workspace))
+    assert too_many.code == 2 and "fewer than the 4 per class" in too_many.err

@@ -10,39 +10,77 @@ and never holds more than about one shard. Without ``address`` a local Ray insta
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from synscale import errors
 from synscale.engine.base import ENGINES, Engine, default_threads, pin_threads
+from synscale.errors import SynscaleError
 from synscale.generators.plan import Batch, GeneratorSpec
 from synscale.generators.render import Rendered, render_batch, settings_json
 
 
 class GeneratorActor:
-    """One worker: builds its own generator once, then renders one plan batch per call."""
+    """One worker: builds its own generator once, then renders one plan batch per call.
+
+    A user error (bad option, missing weights) is not raised in the worker, where Ray would retry
+    the actor and print its traceback, but returned as an ``error`` row that the driver raises.
+    """
 
     def __init__(self, spec: GeneratorSpec, cfg: float, threads: int) -> None:
         pin_threads(threads)
-        self.generator = spec.build()
-        self.settings = settings_json(self.generator)
         self.cfg = cfg
+        self.error = ""
+        try:
+            self.generator = spec.build()
+            self.settings = settings_json(self.generator)
+        except SynscaleError as exc:
+            self.error = _describe(exc)
 
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out: dict[str, list[Any]] = {"batch": [], "id": [], "png": [], "sha256": [], "settings": []}
+        out: dict[str, list[Any]] = {key: [] for key in COLUMNS}
         for index, ids, prompts, seeds in zip(rows["batch"], rows["ids"], rows["prompts"], rows["seeds"]):
             batch = Batch(int(index), [int(i) for i in ids], [str(p) for p in prompts],
                           [int(s) for s in seeds])
-            rendered = render_batch(self.generator, batch, self.cfg, self.settings)
-            out["batch"] += [rendered.batch] * len(rendered.ids)
-            out["id"] += rendered.ids
-            out["png"] += rendered.pngs
-            out["sha256"] += rendered.hashes
-            out["settings"] += [rendered.settings] * len(rendered.ids)
-        return {key: np.asarray(values, dtype=object if key in ("png", "settings", "sha256") else None)
+            try:
+                if self.error:
+                    raise _rebuild(self.error)
+                rendered = render_batch(self.generator, batch, self.cfg, self.settings)
+            except SynscaleError as exc:
+                _append(out, batch.index, [-1], [b""], [""], "", _describe(exc))
+                continue
+            _append(out, rendered.batch, rendered.ids, rendered.pngs, rendered.hashes,
+                    rendered.settings, "")
+        return {key: np.asarray(values, dtype=None if key in ("batch", "id") else object)
                 for key, values in out.items()}
+
+
+COLUMNS = ("batch", "id", "png", "sha256", "settings", "error")
+
+
+def _append(out: dict[str, list[Any]], batch: int, ids: list[int], pngs: list[bytes],
+            hashes: list[str], settings: str, error: str) -> None:
+    out["batch"] += [batch] * len(ids)
+    out["id"] += ids
+    out["png"] += pngs
+    out["sha256"] += hashes
+    out["settings"] += [settings] * len(ids)
+    out["error"] += [error] * len(ids)
+
+
+def _describe(exc: SynscaleError) -> str:
+    return f"{type(exc).__name__}:{exc}"
+
+
+def _rebuild(described: str) -> SynscaleError:
+    """The driver-side twin of a worker's user error (same class where it takes a message)."""
+    name, _, message = described.partition(":")
+    cls = getattr(errors, name, SynscaleError)
+    if not (isinstance(cls, type) and issubclass(cls, SynscaleError)) or cls is errors.UnknownNameError:
+        cls = errors.ConfigError
+    return cls(message)
 
 
 @ENGINES.register("ray")
@@ -61,7 +99,6 @@ class RayEngine(Engine):
 
         started = not ray.is_initialized()
         if started:
-            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # C++ core notices on stderr
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
                      logging_level="ERROR", configure_logging=True)
         try:
@@ -84,6 +121,8 @@ class RayEngine(Engine):
             fn_constructor_kwargs={"spec": spec, "cfg": cfg, "threads": self.threads})
         current: Rendered | None = None
         for row in dataset.iter_rows():
+            if row["error"]:
+                raise _rebuild(str(row["error"]))
             if current is None or current.batch != row["batch"]:
                 if current is not None:
                     yield current
@@ -93,3 +132,4 @@ class RayEngine(Engine):
             current.hashes.append(str(row["sha256"]))
         if current is not None:
             yield current
+

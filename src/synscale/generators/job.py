@@ -67,7 +67,7 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
     artifact = workspace.artifact_path(KIND, config.dataset_name(), config_dict)
     complete = (artifact.path / CONFIG_FILE).is_file()
     folder = artifact.path if complete else artifact.path.with_name(f".partial-{artifact.path.name}")
-    for stale in folder.glob(".*.tmp"):  # a write cut short by a crash; never a final name
+    for stale in folder.rglob(".*.tmp"):  # a write cut short by a crash; never a final name
         stale.unlink()
 
     # 2. What is on disk must have been made for this config.
