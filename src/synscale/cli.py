@@ -113,7 +113,7 @@ def generate(
     seed: Annotated[Optional[int], typer.Option(help="Dataset seed (prompts and per-image seeds).")] = None,
     steps: Annotated[Optional[int], typer.Option(help="Sampling steps (default: the generator's).")] = None,
     engine: Annotated[str, typer.Option(help="local (one process) or ray (Ray Data actor pool).")] = "local",
-    workers: Annotated[Optional[int], typer.Option(help="Ray actors (with --engine ray).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Ray actors (--engine ray; default: one per GPU, else 1).")] = None,
     address: Annotated[Optional[str], typer.Option(help="Address of a running Ray cluster.")] = None,
     threads: Annotated[Optional[int], typer.Option(help="Torch threads per worker.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML file of a GenerateConfig.")] = None,

@@ -24,6 +24,7 @@ class Engine(ABC):
         """Render every batch; yield the results in the order of ``batches``."""
 
     def describe(self) -> dict[str, object]:
+        """The engine's resources (resolved once it has run)."""
         return {"engine": self.name, "workers": self.workers, "threads_per_worker": self.threads}
 
 

@@ -4,7 +4,8 @@ Each row of the Ray dataset is one batch of the plan (``map_batches(batch_size=1
 re-cuts batches, and every actor pins the same torch thread count: results are byte-identical to
 the local engine. Output order is preserved, so the driver writes shards as their batches arrive
 and never holds more than about one shard. Without ``address`` a local Ray instance is started
-(and stopped afterwards); with one, the job joins that cluster.
+(and stopped afterwards); with one, the job joins that cluster. On a cluster with GPUs each actor
+gets one GPU and, unless ``workers`` says otherwise, there is one actor per GPU.
 """
 
 from __future__ import annotations
@@ -89,10 +90,13 @@ class RayEngine(Engine):
 
     name = "ray"
 
-    def __init__(self, workers: int = 1, address: str | None = None, threads: int | None = None) -> None:
-        self.workers = workers
+    def __init__(self, workers: int | None = None, address: str | None = None,
+                 threads: int | None = None) -> None:
+        self.requested = workers  # None: one actor per GPU of the cluster, or one without GPUs
+        self.workers = workers or 1
         self.address = address
-        self.threads = threads or default_threads(workers)
+        self.threads = threads or default_threads(self.workers)
+        self.gpus_per_worker = 0
 
     def run(self, spec: GeneratorSpec, cfg: float, batches: list[Batch]) -> Iterator[Rendered]:
         import ray
@@ -114,10 +118,13 @@ class RayEngine(Engine):
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
         context.enable_progress_bars = False
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        self.gpus_per_worker = 1 if gpus else 0
+        self.workers = self.requested or max(1, gpus)
         items = [{"batch": b.index, "ids": b.ids, "prompts": b.prompts, "seeds": b.seeds} for b in batches]
         dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
             GeneratorActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
-            num_cpus=self.threads,
+            num_cpus=self.threads, num_gpus=self.gpus_per_worker,
             fn_constructor_kwargs={"spec": spec, "cfg": cfg, "threads": self.threads})
         current: Rendered | None = None
         for row in dataset.iter_rows():
