@@ -13,7 +13,12 @@ import torch
 
 
 def build_tiny_pipeline(folder: Path, seed: int = 0, size: int = 16) -> Path:
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     characters = string.ascii_letters + string.digits + string.punctuation

@@ -24,8 +24,15 @@ from typing import Any
 
 import pandas as pd
 
-from synscale.data.manifest import (CARD_FILE, COLUMNS, MANIFEST_FILE, read_manifest, read_manifests,
-                                    write_card, write_manifest)
+from synscale.data.manifest import (
+    CARD_FILE,
+    COLUMNS,
+    MANIFEST_FILE,
+    read_manifest,
+    read_manifests,
+    write_card,
+    write_manifest,
+)
 from synscale.data.shards import Sample, check_shard, png_shape, shard_name, write_shard
 from synscale.engine.base import Engine
 from synscale.errors import DataError, WorkspaceError
