@@ -34,13 +34,22 @@ from synscale.workspace import Workspace
 SYNSCALE = str(Path(sys.executable).parent / "synscale")
 
 
-def job_args(pipeline: Path, workspace: Path, per_class: int = 3) -> list[str]:
-    # 10 classes x per_class images, batches of 5, shards of 10: 3 shards at per_class=3. One
-    # thread: the tiny pipeline's ops are too small to gain from more on a shared 2-core machine.
+def job_args(pipeline: Path, workspace: Path, steps: int = 2) -> list[str]:
+    # 10 classes x 3 images, batches of 5, shards of 10: 3 shards. One thread: the tiny
+    # pipeline's ops are too small to gain from more on a shared 2-core machine.
     return ["generate", "--world", "mini", "--generator", "diffusers", "--cfg", "2.0",
-            "--prompts", "classname", "--per-class", str(per_class), "--seed", "0", "--steps", "2",
+            "--prompts", "classname", "--per-class", "3", "--seed", "0", "--steps", str(steps),
             "--set", f"generator_options.model={pipeline}", "--set", "batch_size=5",
             "--set", "shard_size=10", "--threads", "1", "--workspace", str(workspace), "--quiet"]
+
+
+def uninterrupted(pipeline: Path, workspace: Path, steps: int = 2) -> Path:
+    """The job of ``job_args`` run once through the Python API."""
+    config = GenerateConfig(world="mini", generator="diffusers", cfg=2.0, prompts="classname",
+                            per_class=3, seed=0, steps=steps, batch_size=5, shard_size=10,
+                            generator_options={"model": str(pipeline)})
+    generate_dataset(config, Workspace(workspace), make_engine("local", threads=1), quiet=True)
+    return dataset_folder(workspace)
 
 
 def dataset_folder(workspace: Path) -> Path:
@@ -54,13 +63,7 @@ def shard_bytes(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def reference(tiny_pipeline, tmp_path_factory) -> Path:
-    """The uninterrupted run, through the Python API with the same config as ``job_args``."""
-    workspace = tmp_path_factory.mktemp("reference")
-    config = GenerateConfig(world="mini", generator="diffusers", cfg=2.0, prompts="classname",
-                            per_class=3, seed=0, steps=2, batch_size=5, shard_size=10,
-                            generator_options={"model": str(tiny_pipeline)})
-    generate_dataset(config, Workspace(workspace), make_engine("local", threads=1), quiet=True)
-    return dataset_folder(workspace)
+    return uninterrupted(tiny_pipeline, tmp_path_factory.mktemp("reference"))
 
 
 def test_dataset_layout_manifest_and_card(reference):
@@ -100,11 +103,14 @@ def test_ray_engine_gives_the_same_hashes(reference, tiny_pipeline, tmp_path, cl
     assert ray_manifest["sha256"].tolist() == read_manifest(reference / "manifest.parquet")["sha256"].tolist()
 
 
-def test_sigkill_then_rerun_gives_the_uninterrupted_manifest(reference, tiny_pipeline, tmp_path, cli):
-    process = subprocess.Popen([SYNSCALE, *job_args(tiny_pipeline, tmp_path)],
+def test_sigkill_then_rerun_gives_the_uninterrupted_manifest(tiny_pipeline, tmp_path, cli):
+    # 20 sampling steps make a shard take long enough (~1 s) to be caught between two shards.
+    expected = uninterrupted(tiny_pipeline, tmp_path / "uninterrupted", steps=20)
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([SYNSCALE, *job_args(tiny_pipeline, killed, steps=20)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
-    datasets = tmp_path / "datasets"
+    datasets = killed / "datasets"
     seen: set[str] = set()
     deadline = time.monotonic() + 120
     while not seen and time.monotonic() < deadline and process.poll() is None:
@@ -112,22 +118,22 @@ def test_sigkill_then_rerun_gives_the_uninterrupted_manifest(reference, tiny_pip
             with tarfile.open(shard) as tar:  # a final name is only ever a complete shard
                 assert len(tar.getnames()) == 20
             seen.add(shard.name)
-        time.sleep(0.02)
+        time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert seen, "the job finished or stalled before its first shard appeared"
     (partial,) = list(datasets.glob(".partial-*"))
-    assert not (datasets / reference.name).exists()
+    assert not (datasets / expected.name).exists()
     parts = pd.concat([read_manifest(p) for p in (partial / "parts").glob("*.parquet")])
     for name in seen:
         rows = parts[parts["shard"] == name]
         assert check_shard(partial / name, dict(zip(rows["id"], rows["sha256"]))) is None
 
-    assert cli(*job_args(tiny_pipeline, tmp_path)).code == 0
+    assert cli(*job_args(tiny_pipeline, killed, steps=20)).code == 0
     assert not partial.exists()
-    resumed = dataset_folder(tmp_path)
-    assert (resumed / "manifest.parquet").read_bytes() == (reference / "manifest.parquet").read_bytes()
-    assert shard_bytes(resumed) == shard_bytes(reference)
+    resumed = dataset_folder(killed)
+    assert (resumed / "manifest.parquet").read_bytes() == (expected / "manifest.parquet").read_bytes()
+    assert shard_bytes(resumed) == shard_bytes(expected)
 
 
 def test_corrupt_and_truncated_shards_are_regenerated_and_reported(reference, tiny_pipeline, tmp_path, cli):
