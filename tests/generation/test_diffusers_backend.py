@@ -43,6 +43,15 @@ def test_image_noise_comes_from_its_own_seed_not_its_batch(generator):
     assert (batch[1].int() - alone[0].int()).abs().max() <= 1
 
 
+def test_a_batch_is_rendered_in_chunks(tiny_pipeline):
+    generator = GENERATORS.create("diffusers", model=str(tiny_pipeline), steps=2, chunk=2)
+    prompts, seeds = ["one", "two", "three"], [5, 6, 7]
+    whole = generator.generate(prompts, seeds, 2.0)
+    parts = torch.cat([generator.generate(prompts[:2], seeds[:2], 2.0),
+                       generator.generate(prompts[2:], seeds[2:], 2.0)])
+    assert torch.equal(whole, parts) and generator.settings()["chunk"] == 2
+
+
 def test_settings_record_scheduler_steps_and_safety_checker_off(tiny_pipeline):
     generator = GENERATORS.create("diffusers", model=str(tiny_pipeline), steps=3,
                                   scheduler="EulerDiscreteScheduler", height=8, width=8)

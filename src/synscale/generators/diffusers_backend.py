@@ -41,6 +41,7 @@ class DiffusersOptions(FrozenConfig):
     revision: str | None = None  # hub revision; ignored for local folders
     scheduler: str | None = None  # a diffusers scheduler class name; None keeps the pipeline's own
     steps: int = Field(50, gt=0)
+    chunk: int = Field(8, gt=0)  # images per pipeline call; a job batch is split into chunks
     height: int | None = Field(None, gt=0)  # None: the pipeline's default resolution
     width: int | None = Field(None, gt=0)
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
@@ -66,6 +67,11 @@ class DiffusersGenerator(Generator):
 
     @torch.inference_mode()
     def generate(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
+        size = self.options.chunk
+        return torch.cat([self._generate(prompts[i:i + size], seeds[i:i + size], cfg_scale)
+                          for i in range(0, len(prompts), size)])
+
+    def _generate(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
         output = self.pipe(prompt=list(prompts), num_inference_steps=self.options.steps,
                            guidance_scale=float(cfg_scale), generator=per_image_generators(seeds),
                            height=self.height, width=self.width, output_type="np")
@@ -79,6 +85,7 @@ class DiffusersGenerator(Generator):
         return {"generator": self.name, "model": self.options.model, "revision": self.options.revision,
                 "weights": self.fingerprint, "pipeline": type(self.pipe).__name__,
                 "scheduler": type(self.pipe.scheduler).__name__, "steps": self.options.steps,
+                "chunk": self.options.chunk,
                 "height": self.height, "width": self.width, "dtype": self.options.dtype,
                 "device": self.options.device, "safety_checker": self.options.safety_checker,
                 "diffusers": diffusers.__version__, "torch": torch.__version__}

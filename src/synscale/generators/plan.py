@@ -32,7 +32,7 @@ class GenerateConfig(FrozenConfig):
     classes: list[int] | None = None  # None: every class of the world
     per_class: int = Field(1000, gt=0)
     seed: int = Field(0, ge=0)
-    batch_size: int = Field(50, gt=0)  # images per generator call; part of the bytes' recipe
+    batch_size: int = Field(250, gt=0)  # images per generator call (a unit of work for engines)
     shard_size: int = Field(1000, gt=0)  # images per tar shard; a multiple of batch_size
 
     @model_validator(mode="after")
