@@ -43,7 +43,8 @@ class GenerateConfig(FrozenConfig):
         return self
 
     def generator_spec(self) -> GeneratorSpec:
-        return GeneratorSpec(self.generator, {**self.generator_options, "steps": self.steps})
+        steps = {} if self.steps is None else {"steps": self.steps}
+        return GeneratorSpec(self.generator, {**self.generator_options, **steps})
 
     def dataset_name(self) -> str:
         return f"{self.generator}-{self.prompts}-cfg{self.cfg:g}-n{self.per_class}-s{self.seed}"
