@@ -16,9 +16,9 @@ from synscale.config import FrozenConfig
 
 class Schedule(FrozenConfig):
     small_scale: int = 125
-    small_iterations: int = 250
+    small_iterations: int = 300
     large_scale: int = 2000
-    large_iterations: int = 800
+    large_iterations: int = 1000
     min_iterations: int = 50
 
     @model_validator(mode="after")
