@@ -54,3 +54,9 @@ def build_tiny_pipeline(folder: Path, seed: int = 0, size: int = 16) -> Path:
 @pytest.fixture(scope="session")
 def tiny_pipeline(tmp_path_factory) -> Path:
     return build_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd") / "pipe")
+
+
+@pytest.fixture(scope="session")
+def pipeline_builder():
+    """``build_tiny_pipeline`` itself, for tests that need a second, different pipeline."""
+    return build_tiny_pipeline

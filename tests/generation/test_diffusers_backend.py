@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from conftest import build_tiny_pipeline
 
 from synscale.errors import ConfigError, UnknownNameError
 from synscale.generators import GENERATORS
@@ -62,8 +61,8 @@ def test_settings_record_scheduler_steps_and_safety_checker_off(tiny_pipeline):
     json.dumps(settings)
 
 
-def test_weights_fingerprint_changes_with_the_weights(tiny_pipeline, tmp_path, generator):
-    other = build_tiny_pipeline(tmp_path / "other", seed=1)
+def test_weights_fingerprint_changes_with_the_weights(pipeline_builder, tmp_path, generator):
+    other = pipeline_builder(tmp_path / "other", seed=1)
     assert GENERATORS.create("diffusers", model=str(other)).settings()["weights"] != \
         generator.settings()["weights"]
 
