@@ -276,6 +276,32 @@ def measure(
     print_table(result["per_class"], "per class")
 
 
+mini_app = typer.Typer(no_args_is_help=True, help="The mini world's own text-to-image models.")
+app.add_typer(mini_app, name="mini")
+
+
+@mini_app.command("train-generator")
+def mini_train_generator(
+    family: Annotated[str, typer.Option(help="pixel (like Imagen) or latent (like SD).")],
+    minutes: Annotated[Optional[float], typer.Option(help="Time budget (default 15).")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Exact step count (repeats a run).")] = None,
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Weights folder.")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a mini text-to-image model on the mini world's generator pool (<= 20 minutes)."""
+    from synscale.generators.mini_job import train_generator
+
+    folder = out_dir or Path("workspace") / "mini-generators" / family
+    summary = train_generator(family, folder, minutes, steps, seed, quiet=quiet or json_)
+    if json_:
+        print_json(summary)
+    else:
+        out.print(f"mini-{family}: {summary['steps']} steps in {summary['seconds']} s, final loss "
+                  f"{summary['final_loss']} -> {summary['weights']}")
+
+
 def parse_ints(text: str | None, flag: str) -> list[int] | None:
     if text is None:
         return None

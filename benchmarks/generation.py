@@ -1,0 +1,88 @@
+"""Speed and memory of the mini generators at their default settings, with guidance (CFG 2).
+
+Prints ONE JSON line: for each family, images/s (best of ``RUNS`` runs of ``IMAGES`` images: the
+machine is shared, so the best run is the one least disturbed by other work), FLOPs per image,
+the fraction of the machine's fp32 matmul peak that reaches (the peak measured here with a large
+``torch.mm``); and the peak resident memory of the process, which streams 10,000 images through
+each generator in chunks of 1,000 (nothing held). The 1-minute load average is reported too.
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/generation.py
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP
+
+import hashlib
+import json
+import resource
+import time
+
+import torch
+
+from synscale.generators import GENERATORS
+from synscale.generators.mini_sampling import sampler_flops
+from synscale.worlds.mini import CLASSES
+
+THREADS = 2
+CFG = 2.0
+IMAGES = 2048
+RUNS = 3
+STREAMED = 10_000
+STREAM_CHUNK = 1000
+PEAK_SIZE = 2048
+
+
+def matmul_peak_gflops(runs: int = 5) -> float:
+    a, b = torch.randn(PEAK_SIZE, PEAK_SIZE), torch.randn(PEAK_SIZE, PEAK_SIZE)
+    torch.mm(a, b)
+    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(runs))
+    return 2 * PEAK_SIZE**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def prompts_and_seeds(n: int, offset: int = 0) -> tuple[list[str], list[int]]:
+    return [CLASSES[i % 10].name for i in range(n)], list(range(offset, offset + n))
+
+
+def bench_family(name: str, peak: float) -> dict[str, object]:
+    generator = GENERATORS.create(name)
+    prompts, seeds = prompts_and_seeds(IMAGES)
+    generator.generate(prompts[:256], seeds[:256], CFG)  # warm-up: allocator, oneDNN primitives
+    best = min(_timed(lambda: generator.generate(prompts, seeds, CFG)) for _ in range(RUNS))
+    flops = sampler_flops(generator.model, generator.sampler_settings, guided=True)
+    rate = IMAGES / best
+    # Stream 10,000 images through, keeping only a hash of their bytes.
+    digest = hashlib.sha256()
+    for start in range(0, STREAMED, STREAM_CHUNK):
+        p, s = prompts_and_seeds(STREAM_CHUNK, start)
+        digest.update(generator.generate(p, s, CFG).numpy().tobytes())
+    return {"images_per_s": round(rate, 1), "steps": generator.sampler_settings.steps,
+            "mflops_per_image": round(flops / 1e6, 1),
+            "fraction_of_matmul_peak": round(rate * flops / 1e9 / peak, 3),
+            "streamed_images": STREAMED, "streamed_sha256": digest.hexdigest()[:16]}
+
+
+def main() -> None:
+    torch.set_num_threads(THREADS)
+    peak = matmul_peak_gflops()
+    result: dict[str, object] = {"benchmark": "generation", "threads": THREADS, "cfg": CFG,
+                                 "images_per_run": IMAGES, "runs": RUNS, "statistic": "best run",
+                                 "matmul_peak_gflops": round(peak, 1),
+                                 "load_average_1min": round(os.getloadavg()[0], 2)}
+    for name in ("mini-pixel", "mini-latent"):
+        result[name] = bench_family(name, peak)
+    # Peak resident memory of this whole process: both models, timing runs, 2 x 10,000 streamed.
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

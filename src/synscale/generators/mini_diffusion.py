@@ -1,0 +1,129 @@
+"""A mini text-to-image diffusion model: text encoder + FiLM U-Net denoiser (+ autoencoder for the
+latent family), its configuration, the v-prediction training loss and the x0 prediction that the
+sampler consumes.
+
+The two families differ only in the space the denoiser works in: ``pixel`` denoises the 16x16
+image itself (folded into 8x8 patches, like Imagen's base model works on pixels), ``latent``
+denoises the 4x4xC latent of a small autoencoder (like Stable Diffusion) and decodes once at the
+end.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler
+from pydantic import Field
+from torch import nn
+
+from synscale.config import FrozenConfig
+from synscale.generators.mini_autoencoder import AutoEncoder
+from synscale.generators.mini_text import TextEncoder, Vocabulary
+from synscale.generators.mini_unet import FilmUNet
+
+Family = Literal["pixel", "latent"]
+FAMILIES: tuple[str, ...] = get_args(Family)
+
+
+class MiniDiffusionConfig(FrozenConfig):
+    """Architecture and noise schedule; saved next to the weights."""
+
+    family: Family
+    image_size: int = 16
+    channels: int = 1
+    # text encoder
+    max_len: int = Field(32, gt=1)
+    text_width: int = 64
+    text_layers: int = 2
+    text_heads: int = 4
+    cond_dim: int = 128
+    # denoiser
+    patch: int = 2
+    widths: tuple[int, ...] = (32, 64)
+    blocks: int = 1
+    groups: int = 0
+    # autoencoder (latent family only)
+    latent_channels: int = 4
+    ae_width: int = 16
+    # diffusion
+    train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"
+
+    @classmethod
+    def for_family(cls, family: Family, **overrides: object) -> MiniDiffusionConfig:
+        defaults: dict[str, object] = {"pixel": {"patch": 2, "widths": (32, 64)},
+                                       "latent": {"patch": 1, "widths": (64, 128)}}[family]
+        return cls(family=family, **{**defaults, **overrides})
+
+    @property
+    def model_shape(self) -> tuple[int, int, int]:
+        """Shape of one sample in the space the denoiser works in."""
+        if self.family == "pixel":
+            return (self.channels, self.image_size, self.image_size)
+        return (self.latent_channels, self.image_size // 4, self.image_size // 4)
+
+
+def noise_schedule(config: MiniDiffusionConfig) -> DDPMScheduler:
+    """The training schedule; the sampler is built from the same ``config`` so they agree."""
+    return DDPMScheduler(num_train_timesteps=config.train_timesteps,
+                         beta_schedule=config.beta_schedule, prediction_type="v_prediction",
+                         clip_sample=False)
+
+
+class MiniDiffusion(nn.Module):
+    def __init__(self, config: MiniDiffusionConfig, vocab: Vocabulary) -> None:
+        super().__init__()
+        self.config, self.vocab = config, vocab
+        self.text = TextEncoder(len(vocab), config.max_len, config.text_width, config.text_layers,
+                                config.text_heads, config.cond_dim)
+        in_channels = config.model_shape[0]
+        self.denoiser = FilmUNet(in_channels, config.patch, config.widths, config.blocks,
+                                 config.cond_dim, config.groups)
+        self.autoencoder = (AutoEncoder(config.channels, config.latent_channels, config.ae_width)
+                            if config.family == "latent" else None)
+        # Latents are standardised per channel (Stable Diffusion's scaling factor, per channel) and
+        # the sampler clamps x0 predictions to the range seen in training.
+        shape = (1, in_channels, 1, 1)
+        self.register_buffer("latent_mean", torch.zeros(shape))
+        self.register_buffer("latent_std", torch.ones(shape))
+        self.register_buffer("x0_limit", torch.ones(shape))
+        self.register_buffer("alphas_cumprod", noise_schedule(config).alphas_cumprod.clone())
+
+    # -- spaces -------------------------------------------------------------------------------
+    def to_model_space(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images -> the denoiser's space (pixels in [-1, 1], or standardised latents)."""
+        x = images.float().div(127.5).sub(1.0)
+        if self.autoencoder is None:
+            return x
+        return (self.autoencoder.encode(x) - self.latent_mean) / self.latent_std
+
+    def to_images(self, x: torch.Tensor) -> torch.Tensor:
+        if self.autoencoder is not None:
+            x = self.autoencoder.decode(x * self.latent_std + self.latent_mean)
+        return x.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+
+    # -- text ---------------------------------------------------------------------------------
+    def encode_prompts(self, prompts: list[str]) -> torch.Tensor:
+        return self.text(self.vocab.encode(prompts))
+
+    # -- diffusion ----------------------------------------------------------------------------
+    def _alpha_sigma(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        ac = self.alphas_cumprod[t.long()].view(-1, 1, 1, 1)
+        return ac.sqrt(), (1 - ac).sqrt()
+
+    def loss(self, x0: torch.Tensor, text: torch.Tensor, t: torch.Tensor,
+             noise: torch.Tensor) -> torch.Tensor:
+        """Mean squared error of the v-prediction (Salimans & Ho 2022) at times ``t``."""
+        alpha, sigma = self._alpha_sigma(t)
+        xt = alpha * x0 + sigma * noise
+        v = alpha * noise - sigma * x0
+        return F.mse_loss(self.denoiser(xt, t, text), v)
+
+    def predict_x0(self, xt: torch.Tensor, t: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """x0 from a v-prediction, clamped to the data range (static thresholding: without it
+        DPM-Solver++ turns digits into salt-and-pepper noise at few steps)."""
+        alpha, sigma = self._alpha_sigma(t)
+        x0 = alpha * xt - sigma * v
+        return torch.maximum(torch.minimum(x0, self.x0_limit), -self.x0_limit)

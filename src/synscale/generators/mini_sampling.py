@@ -1,0 +1,118 @@
+"""Sampling a mini diffusion model: DPM-Solver++ (2M) from diffusers with classifier-free guidance.
+
+Each image's starting noise comes from its own ``torch.Generator`` seeded with its seed, and the
+solver is deterministic after that, so an image depends only on (prompt, seed, CFG, settings).
+Work is done in chunks of a fixed size, padded when short, so every call runs the same tensor
+shapes: the float arithmetic of an image is then the same whatever batch it came in (kernels are
+chosen by shape), which makes outputs byte-identical across batch sizes and workers.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from diffusers import DPMSolverMultistepScheduler
+from pydantic import Field
+
+from synscale.config import FrozenConfig
+from synscale.generators.base import per_image_generators
+from synscale.generators.mini_diffusion import MiniDiffusion, MiniDiffusionConfig
+
+TEXT_CACHE_SIZE = 50_000  # prompt embeddings kept (128 floats each: 25 MB at most)
+
+
+class SamplerSettings(FrozenConfig):
+    """Everything about sampling that changes an image's bytes besides prompt, seed and CFG."""
+
+    scheduler: Literal["dpmsolver++"] = "dpmsolver++"
+    steps: int = Field(8, gt=0)
+    chunk: int = Field(128, gt=0)
+
+
+def make_scheduler(config: MiniDiffusionConfig, steps: int) -> DPMSolverMultistepScheduler:
+    """DPM-Solver++ (2M) over the model's training schedule. The model hands it clamped x0
+    predictions (``prediction_type="sample"``), which is the solver's static thresholding done
+    for any data range (pixels or latents)."""
+    scheduler = DPMSolverMultistepScheduler(
+        num_train_timesteps=config.train_timesteps, beta_schedule=config.beta_schedule,
+        prediction_type="sample", algorithm_type="dpmsolver++", solver_order=2,
+        lower_order_final=True, timestep_spacing="trailing", final_sigmas_type="zero")
+    scheduler.set_timesteps(steps)
+    return scheduler
+
+
+class Sampler:
+    def __init__(self, model: MiniDiffusion, settings: SamplerSettings) -> None:
+        self.model, self.settings = model.eval(), settings
+        self._text_cache: dict[str, torch.Tensor] = {}
+
+    @torch.inference_mode()
+    def sample(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
+        """uint8 images ``[N, C, H, W]``."""
+        if len(prompts) != len(seeds):
+            raise ValueError(f"{len(prompts)} prompts but {len(seeds)} seeds")
+        chunk = self.settings.chunk
+        parts = [self._sample_chunk(prompts[i:i + chunk], seeds[i:i + chunk], cfg_scale)
+                 for i in range(0, len(prompts), chunk)]
+        if not parts:
+            c, s = self.model.config.channels, self.model.config.image_size
+            return torch.zeros(0, c, s, s, dtype=torch.uint8)
+        return torch.cat(parts)
+
+    def _sample_chunk(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
+        model, n, chunk = self.model, len(prompts), self.settings.chunk
+        shape = model.config.model_shape
+        # 1. Per-image starting noise, padded to the fixed chunk size.
+        noise = [torch.randn(shape, generator=g) for g in per_image_generators(seeds)]
+        x = torch.cat([torch.stack(noise), torch.zeros(chunk - n, *shape)])
+        # 2. Text: the prompts, and the empty prompt as the unconditional input of guidance.
+        text = self._embed(prompts + [""] * (chunk - n))
+        guided = cfg_scale != 1.0
+        if guided:
+            text = torch.cat([text, self._embed([""]).expand(chunk, -1)])
+        cfg = torch.tensor(float(cfg_scale))
+        # 3. Denoising loop.
+        scheduler = make_scheduler(model.config, self.settings.steps)
+        for t in scheduler.timesteps:
+            x0 = self._guided_x0(x, t.expand(chunk), text, cfg) if guided else \
+                self._conditional(x, t.expand(chunk), text)
+            x = scheduler.step(x0, t, x).prev_sample
+        # 4. Back to uint8 pixels (decoding the whole padded chunk keeps shapes fixed).
+        return model.to_images(x)[:n]
+
+    def _embed(self, prompts: list[str]) -> torch.Tensor:
+        """Prompt embeddings, each computed alone (so it never depends on its batch) and cached:
+        datasets repeat prompts (10 class names, 80 templates per class)."""
+        missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
+        if len(self._text_cache) + len(missing) > TEXT_CACHE_SIZE:
+            self._text_cache.clear()
+        for prompt in missing:
+            self._text_cache[prompt] = self.model.encode_prompts([prompt])[0]
+        return torch.stack([self._text_cache[p] for p in prompts])
+
+    def _guided_x0(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
+                   cfg: torch.Tensor) -> torch.Tensor:
+        """Conditional and unconditional predictions in one batch, mixed with weight ``cfg``."""
+        v_cond, v_uncond = self.model.denoiser(torch.cat([x, x]), torch.cat([t, t]), text).chunk(2)
+        return self.model.predict_x0(x, t, v_uncond + cfg * (v_cond - v_uncond))
+
+    def _conditional(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        return self.model.predict_x0(x, t, self.model.denoiser(x, t, text))
+
+
+def sampler_flops(model: MiniDiffusion, settings: SamplerSettings, guided: bool = True) -> float:
+    """Floating-point operations per image at these settings: denoiser passes (two per step with
+    guidance), plus encoding its prompt and decoding its result once."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x, t = torch.zeros(1, *model.config.model_shape), torch.zeros(1, dtype=torch.long)
+    with torch.inference_mode():
+        text = model.encode_prompts(["a handwritten digit"])
+        with FlopCounterMode(display=False) as per_pass:
+            model.denoiser(x, t, text)
+        with FlopCounterMode(display=False) as once:
+            model.encode_prompts(["a handwritten digit"])
+            model.to_images(x)
+    passes = settings.steps * (2 if guided else 1)
+    return float(per_pass.get_total_flops() * passes + once.get_total_flops())
