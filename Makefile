@@ -1,7 +1,8 @@
 # `make demo` and `make test` set themselves up: a fresh clone needs nothing installed.
 PYTHON ?= python3.11
 VENV := .venv
-PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 WORKSPACE ?= workspace/demo
 export OMP_WAIT_POLICY ?= PASSIVE
@@ -17,13 +18,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[gen,clip,ray,dev]'
 	touch $(STAMP)
 
+# The mini study so far: a real-data curve, a synthetic dataset (mini-pixel, CFG 2, class-name
+# prompts) with its quality, the synthetic curve, and scaling-law fits of both.
+SYN := mini-pixel-classname-cfg2-n400-s0
 demo: setup
-	$(VENV)/bin/synscale train --world mini --data real --scales 125,250,500,1000,2000 --seed 0 --workspace $(WORKSPACE)
-	$(VENV)/bin/synscale results --workspace $(WORKSPACE)
-	@echo "results: $(WORKSPACE)/results.duckdb"
+	$(BIN)/synscale train --world mini --data real --scales 125,250,500,1000,2000 --seed 0 -w $(WORKSPACE) --quiet
+	$(BIN)/synscale generate --world mini --generator mini-pixel --cfg 2.0 --prompts classname --per-class 400 --seed 0 -w $(WORKSPACE) --quiet
+	$(BIN)/synscale measure $(SYN) -w $(WORKSPACE)
+	$(BIN)/synscale train --world mini --data syn:$(SYN) --scales 125,250,500,1000,2000,4000 --seed 0 -w $(WORKSPACE) --quiet
+	$(BIN)/synscale results -w $(WORKSPACE)
+	$(BIN)/synscale fit -w $(WORKSPACE) --law power --law saturating
+	@echo "results: $(WORKSPACE)/results.duckdb (synscale results -w $(WORKSPACE) --csv runs.csv)"
 
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(PY) -m pytest -q
 
 bench: setup
 	for b in benchmarks/*.py; do $(PY) $$b; done

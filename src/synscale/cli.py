@@ -18,7 +18,8 @@ from synscale.errors import ConfigError, SynscaleError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scaling laws of synthetic images for model training (Fan et al. 2023).")
-out = Console()
+# Tables in a pipe or log keep their full width instead of rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 200)
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]

@@ -84,7 +84,7 @@ class SyntheticDataset:
         if image_size is not None and images.shape[-1] != image_size:
             images = resize_uint8(images, image_size)
         classes = self.card["config"].get("classes")
-        return LabeledImages(images, torch.as_tensor(rows["class_id"].to_numpy()), self.name,
+        return LabeledImages(images, torch.as_tensor(rows["class_id"].to_numpy(copy=True)), self.name,
                              classes, [f"{self.name}/{i}" for i in rows["id"].tolist()])
 
 
