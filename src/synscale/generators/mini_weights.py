@@ -43,6 +43,7 @@ def save_mini(model: MiniDiffusion, folder: Path, record: dict[str, Any]) -> Non
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(folder / WEIGHTS_FILE))
+    (folder / WEIGHTS_FILE).chmod(0o644)  # safetensors writes owner-only files; weights are shared
     payload = {"model": model.config.model_dump(mode="json"), "vocab": model.vocab.to_json(),
                **record}
     (folder / CONFIG_FILE).write_text(json.dumps(payload, indent=1) + "\n")

@@ -1,0 +1,123 @@
+"""Mini generators: training lowers the loss; images depend only on (prompt, seed, CFG, settings);
+weights load by path; bad input is one clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from synscale.errors import ConfigError
+from synscale.generators import GENERATORS
+from synscale.generators.mini_captions import CaptionBank
+from synscale.generators.mini_diffusion import MiniDiffusion, MiniDiffusionConfig
+from synscale.generators.mini_job import train_generator
+from synscale.generators.mini_text import Vocabulary
+from synscale.generators.mini_train import TrainSettings, train_mini
+from synscale.generators.mini_weights import save_mini
+
+TINY = {"widths": (8, 16), "text_width": 16, "text_layers": 1, "text_heads": 2, "cond_dim": 16,
+        "max_len": 8, "latent_channels": 2, "ae_width": 8}
+NAMES = ["zero", "one", "two"]
+
+
+def digit_like_images(n: int, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    """Three classes of 16x16 strokes (vertical, horizontal, diagonal) with jitter."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    images = np.zeros((n, 1, 16, 16), dtype=np.uint8)
+    for i, c in enumerate(labels):
+        k = int(rng.integers(5, 11))
+        if c == 0:
+            images[i, 0, 3:13, k] = 255
+        elif c == 1:
+            images[i, 0, k, 3:13] = 255
+        else:
+            images[i, 0, np.arange(3, 13), np.arange(3, 13)] = 255
+    return torch.from_numpy(images), labels
+
+
+def bank_for(labels: np.ndarray) -> CaptionBank:
+    return CaptionBank(labels, {"classname": [[n] for n in NAMES],
+                                "template": [[f"a photo of a {n}"] for n in NAMES]}, {})
+
+
+@pytest.mark.parametrize("family", ["pixel", "latent"])
+def test_training_lowers_the_loss(family: str) -> None:
+    images, labels = digit_like_images(96)
+    config = MiniDiffusionConfig.for_family(family, **TINY)
+    settings = TrainSettings(steps=150, batch=32, lr=3e-3, warmup=10, ae_steps=60, seed=0)
+    _, report = train_mini(config, settings, images, bank_for(labels), quiet=True)
+    assert len(report.losses) == 150
+    assert np.mean(report.losses[-20:]) < 0.7 * np.mean(report.losses[:20])
+    if family == "latent":
+        assert report.ae_steps == 60
+        assert np.mean(report.ae_losses[-10:]) < 0.6 * np.mean(report.ae_losses[:10])
+
+
+@pytest.fixture(scope="module", params=["pixel", "latent"])
+def random_weights(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Untrained weights, perturbed so that every layer (text included) shapes the output."""
+    family = request.param
+    torch.manual_seed(0)
+    vocab = Vocabulary.build(["zero one two a photo of"], max_len=8)
+    model = MiniDiffusion(MiniDiffusionConfig.for_family(family, **TINY), vocab)
+    with torch.no_grad():
+        for p in [*model.text.parameters(), *model.denoiser.parameters()]:
+            p.add_(0.2 * torch.randn(p.shape))
+    folder = tmp_path_factory.mktemp(family) / "weights"
+    save_mini(model, folder, {"note": "random weights for tests"})
+    return folder
+
+
+def make(folder: Path, **options: object):
+    family = "latent" if "latent" in str(folder.parent.name) else "pixel"
+    options = {"steps": 3, "chunk": 4, **options}
+    return GENERATORS.create(f"mini-{family}", weights=folder, **options)
+
+
+def test_images_depend_only_on_prompt_seed_and_cfg(random_weights: Path) -> None:
+    gen = make(random_weights)
+    prompts = ["zero", "one", "two", "a photo of a one", "zero", "two"]
+    seeds = [10, 11, 12, 13, 14, 15]
+    batch = gen.generate(prompts, seeds, 2.0)
+    assert batch.dtype == torch.uint8 and batch.shape == (6, 1, 16, 16)
+    assert torch.equal(batch, gen.generate(prompts, seeds, 2.0))  # same call, same bytes
+    # Alone, or at another position among other images: the same bytes.
+    assert torch.equal(gen.generate(["a photo of a one"], [13], 2.0)[0], batch[3])
+    mixed = gen.generate(["two", "a photo of a one", "one"], [99, 13, 7], 2.0)
+    assert torch.equal(mixed[1], batch[3])
+    # A fresh generator object (another worker) gives the same bytes too.
+    assert torch.equal(make(random_weights).generate(prompts, seeds, 2.0), batch)
+    # Seed, prompt and guidance each change the image.
+    assert not torch.equal(gen.generate(["zero"], [1], 2.0), gen.generate(["zero"], [2], 2.0))
+    assert not torch.equal(gen.generate(["zero"], [1], 2.0), gen.generate(["one"], [1], 2.0))
+    assert not torch.equal(gen.generate(["zero"], [1], 1.0), gen.generate(["zero"], [1], 4.0))
+
+
+def test_settings_name_everything_that_changes_bytes(random_weights: Path) -> None:
+    settings = make(random_weights).settings()
+    assert settings["steps"] == 3 and settings["scheduler"] == "dpmsolver++"
+    assert len(settings["weights_sha256"]) == 64
+    assert make(random_weights, steps=4).settings() != settings
+
+
+def test_shipped_weights_load_by_default() -> None:
+    for name in ("mini-pixel", "mini-latent"):
+        gen = GENERATORS.create(name, chunk=2, steps=2)
+        assert gen.record["data"]["pool"] == "generator"
+        assert gen.generate(["seven"], [0], 2.0).shape == (1, 1, 16, 16)
+
+
+def test_bad_input_is_one_clear_error(tmp_path: Path, random_weights: Path) -> None:
+    with pytest.raises(ConfigError, match="valid: pixel, latent"):
+        train_generator("muse", out=tmp_path / "w", steps=1)
+    with pytest.raises(ConfigError, match="no mini generator weights"):
+        GENERATORS.create("mini-pixel", weights=tmp_path / "missing")
+    with pytest.raises(ConfigError, match="CFG"):
+        make(random_weights).generate(["zero"], [0], -1.0)
+    with pytest.raises(ConfigError):
+        GENERATORS.create("mini-pixel", weights=random_weights, steps=0)
