@@ -38,7 +38,7 @@ class TrainSettings(FrozenConfig):
     ema_decay: float = Field(0.999, ge=0, lt=1)
     caption_dropout: float = Field(0.1, ge=0, lt=1)
     ae_steps: int = Field(1200, ge=0)
-    ae_noise: float = Field(0.6, ge=0)  # in units of the latents' std
+    ae_noise: float = Field(0.3, ge=0)  # in units of the latents' std
     ae_latent_penalty: float = Field(1e-3, ge=0)
     seed: int = 0
 
