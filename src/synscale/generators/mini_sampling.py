@@ -103,7 +103,8 @@ class Sampler:
 
 def sampler_flops(model: MiniDiffusion, settings: SamplerSettings, guided: bool = True) -> float:
     """Floating-point operations per image at these settings: denoiser passes (two per step with
-    guidance), plus encoding its prompt and decoding its result once."""
+    guidance) plus decoding the result (latent family). Prompt encoding is left out: it runs once
+    per distinct prompt, and its cost per image vanishes when prompts repeat."""
     from torch.utils.flop_counter import FlopCounterMode
 
     x, t = torch.zeros(1, *model.config.model_shape), torch.zeros(1, dtype=torch.long)
@@ -112,7 +113,6 @@ def sampler_flops(model: MiniDiffusion, settings: SamplerSettings, guided: bool 
         with FlopCounterMode(display=False) as per_pass:
             model.denoiser(x, t, text)
         with FlopCounterMode(display=False) as once:
-            model.encode_prompts(["a handwritten digit"])
             model.to_images(x)
     passes = settings.steps * (2 if guided else 1)
     return float(per_pass.get_total_flops() * passes + once.get_total_flops())
