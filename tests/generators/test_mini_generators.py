@@ -14,6 +14,8 @@ from synscale.generators import GENERATORS
 from synscale.generators.mini_captions import CaptionBank
 from synscale.generators.mini_diffusion import MiniDiffusion, MiniDiffusionConfig
 from synscale.generators.mini_job import train_generator
+from synscale.generators.mini_sampling import (SamplerSettings, guided_step, make_scheduler,
+                                               sampler_flops)
 from synscale.generators.mini_text import Vocabulary
 from synscale.generators.mini_train import TrainSettings, train_mini
 from synscale.generators.mini_weights import save_mini
@@ -105,6 +107,34 @@ def test_settings_name_everything_that_changes_bytes(random_weights: Path) -> No
     assert make(random_weights, steps=4).settings() != settings
 
 
+def test_guidance_runs_only_over_the_high_noise_steps(random_weights: Path) -> None:
+    prompts, seeds = ["zero", "one", "two"], [3, 4, 5]
+    unguided = make(random_weights).generate(prompts, seeds, 1.0)
+    # Stopping at t >= T means no step is guided: any CFG gives the unguided images.
+    assert torch.equal(make(random_weights, guidance_stop=1.0).generate(prompts, seeds, 4.0),
+                       unguided)
+    every_step = make(random_weights, guidance_stop=0.0).generate(prompts, seeds, 4.0)
+    interval = make(random_weights).generate(prompts, seeds, 4.0)
+    assert not torch.equal(interval, every_step) and not torch.equal(interval, unguided)
+    # Default: 8 DPM-Solver++ steps, the first four (t = 999, 874, 749, 624) guided.
+    config = MiniDiffusionConfig.for_family("pixel")
+    timesteps = [int(t) for t in make_scheduler(config, 8).timesteps]
+    assert [t for t in timesteps if guided_step(t, 2.0, SamplerSettings(), config)] == \
+        [999, 874, 749, 624]
+    assert not any(guided_step(t, 1.0, SamplerSettings(), config) for t in timesteps)
+
+
+def test_flops_count_two_passes_per_guided_step(random_weights: Path) -> None:
+    model = make(random_weights).model
+    one_pass = sampler_flops(model, SamplerSettings(steps=2), 1.0) - \
+        sampler_flops(model, SamplerSettings(steps=1), 1.0)
+    assert one_pass > 0
+    assert sampler_flops(model, SamplerSettings(steps=8, guidance_stop=0.0), 2.0) == \
+        pytest.approx(sampler_flops(model, SamplerSettings(steps=8), 1.0) + 8 * one_pass)
+    assert sampler_flops(model, SamplerSettings(steps=8), 2.0) == \
+        pytest.approx(sampler_flops(model, SamplerSettings(steps=8), 1.0) + 4 * one_pass)
+
+
 def test_shipped_weights_load_by_default() -> None:
     for name in ("mini-pixel", "mini-latent"):
         gen = GENERATORS.create(name, chunk=2, steps=2)
@@ -121,3 +151,5 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, random_weights: Path) -> N
         make(random_weights).generate(["zero"], [0], -1.0)
     with pytest.raises(ConfigError):
         GENERATORS.create("mini-pixel", weights=random_weights, steps=0)
+    with pytest.raises(ConfigError, match="guidance_stop"):
+        make(random_weights, guidance_stop=1.5)

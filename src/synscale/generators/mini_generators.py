@@ -18,13 +18,14 @@ from synscale.generators.mini_weights import WEIGHTS_FILE, file_sha256, load_min
 
 
 class MiniGenerator(Generator):
-    """A mini diffusion model of one family, sampled with DPM-Solver++ and guidance."""
+    """A mini diffusion model of one family, sampled with DPM-Solver++ and guidance (options:
+    ``weights`` folder, ``steps``, ``chunk``, ``guidance_stop``; see ``SamplerSettings``)."""
 
     image_size = 16
     channels = 1
 
     def __init__(self, family: str, weights: str | Path | None = None, steps: int | None = None,
-                 chunk: int | None = None) -> None:
+                 chunk: int | None = None, guidance_stop: float | None = None) -> None:
         if family not in FAMILIES:
             raise ConfigError(f"unknown mini generator family {family!r}; "
                               f"valid: {', '.join(FAMILIES)}")
@@ -34,7 +35,8 @@ class MiniGenerator(Generator):
             raise ConfigError(f"{folder} holds a {self.model.config.family!r} model, "
                               f"not {family!r}")
         self.name = f"mini-{family}"
-        options = {k: v for k, v in {"steps": steps, "chunk": chunk}.items() if v is not None}
+        options = {k: v for k, v in {"steps": steps, "chunk": chunk,
+                                     "guidance_stop": guidance_stop}.items() if v is not None}
         self.sampler_settings = build(SamplerSettings, options, source=self.name)
         self.sampler = Sampler(self.model, self.sampler_settings)
         self._weights_sha256 = file_sha256(folder / WEIGHTS_FILE)
