@@ -40,10 +40,17 @@ class Registry(Generic[T]):
 
     def create(self, name: str, **kwargs: object) -> T:
         """Build the component; options left as ``None`` keep the component's own defaults."""
-        factory = self.get(name)
+        return self._call(name, self.get(name), kwargs)
+
+    def call(self, name: str, method: str, **kwargs: object) -> object:
+        """Call a class method of a registered class (e.g. a generator's ``identity``) with the
+        options ``create`` would get, handled the same way."""
+        return self._call(name, getattr(self.get(name), method), kwargs)
+
+    def _call(self, name: str, function: Callable[..., object], kwargs: dict[str, object]) -> object:
         options = {k: v for k, v in kwargs.items() if v is not None}
         try:
-            return factory(**options)
+            return function(**options)
         except TypeError as exc:
             if "unexpected keyword argument" in str(exc):
                 raise ConfigError(f"{self.kind} {name!r}: {exc}") from exc

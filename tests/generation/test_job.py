@@ -179,6 +179,30 @@ def test_a_dataset_started_with_other_generator_settings_is_refused(reference, t
     assert "weights" in result.err
 
 
+def test_a_dataset_is_named_by_the_generators_resolved_options_and_weights(
+        reference, tiny_pipeline, pipeline_builder, tmp_path):
+    """Not just its config: identical options over new weights (or new defaults) must not reuse
+    a dataset made by the old ones."""
+    def folder_for(pipeline: Path, **options: object) -> Path:
+        config = GenerateConfig(world="mini", generator="diffusers", cfg=2.0, per_class=3, steps=2,
+                                batch_size=5, shard_size=10,
+                                generator_options={"model": str(pipeline), **options})
+        return generate_dataset(config, Workspace(tmp_path), make_engine("local", threads=1),
+                                quiet=True).path
+
+    # An option spelled out at its default is the same generator: the same dataset.
+    assert folder_for(tiny_pipeline, chunk=8).name == reference.name
+    # New weights under the same path, or another option, make a new dataset beside the old one.
+    pipeline = pipeline_builder(tmp_path / "pipe", seed=0)
+    before = folder_for(pipeline)
+    shutil.rmtree(pipeline)
+    after = folder_for(pipeline_builder(pipeline, seed=1))
+    assert after.name != before.name and before.is_dir()
+    assert folder_for(tiny_pipeline, chunk=4).name not in {reference.name, before.name, after.name}
+    card = json.loads((after / "card.json").read_text())
+    assert card["generator_identity"]["chunk"] == 8 and card["generator_identity"]["weights"]
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--generator", "no-such-model"], "unknown generator 'no-such-model'"),
     (["--cfg", "-1"], "cfg"),

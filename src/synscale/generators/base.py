@@ -27,7 +27,16 @@ class Generator(ABC):
     @abstractmethod
     def settings(self) -> dict[str, Any]:
         """Everything besides prompt, seed and CFG that decides an image (scheduler, steps, weights
-        hash, resolution, dtype): recorded in the manifest and part of the dataset's config hash."""
+        hash, resolution, dtype, library versions): recorded in the dataset card, and checked
+        against every batch so that one dataset never mixes two generators."""
+
+    @classmethod
+    def identity(cls, **options: Any) -> dict[str, Any]:
+        """What decides this generator's images, from its options alone and without loading it:
+        the options with defaults filled in and a fingerprint of the weights. It is part of a
+        dataset's digest, so new weights or new defaults make a new dataset instead of reusing
+        one made by another generator under the same name. Default: the options as given."""
+        return dict(sorted(options.items()))
 
 
 GENERATORS: Registry[Generator] = Registry("generator")

@@ -65,6 +65,15 @@ class DiffusersGenerator(Generator):
         self.image_size = self.height
         self.channels = 3
 
+    @classmethod
+    def identity(cls, **options: Any) -> dict[str, Any]:
+        """The options with defaults, and a fingerprint of a local pipeline folder; a hub id is
+        not fetched here, so its weights are named by ``model`` and ``revision`` only."""
+        resolved = build(DiffusersOptions, options, "generator 'diffusers'")
+        folder = Path(resolved.model).expanduser()
+        return {**resolved.model_dump(mode="json"),
+                "weights": fingerprint_folder(folder) if folder.is_dir() else None}
+
     @torch.inference_mode()
     def generate(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
         size = self.options.chunk

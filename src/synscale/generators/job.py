@@ -1,7 +1,8 @@
 """The generation job: a plan -> WebDataset shards, a Parquet manifest and a dataset card.
 
 The dataset is a workspace artifact, ``datasets/<name>-<digest>/``, whose digest hashes its
-``GenerateConfig``. While it is being made it lives in ``datasets/.partial-<name>-<digest>/``:
+resolved config: the ``GenerateConfig`` with the generator's options replaced by the generator's
+identity (options with defaults filled in, weights fingerprint). While it is being made it lives in ``datasets/.partial-<name>-<digest>/``:
 ``generation.json`` (config and generator settings), the finished ``shard-*.tar`` files and one
 manifest part per shard in ``parts/``. Each shard is written under a hidden temporary name and
 renamed only when complete, after its manifest part. When every shard is in, the parts are merged
@@ -68,10 +69,12 @@ class GenerateReport:
 def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engine,
                      quiet: bool = False) -> GenerateReport:
     start = time.perf_counter()
-    # 1. Plan every image: prompt, class, seed, batch and shard.
+    # 1. The generator's identity (bad options fail here, before any work), then every image:
+    # prompt, class, seed, batch and shard.
+    identity = config.generator_spec().identity()
     plan = Plan.build(config, get_world(config.world), workspace, quiet)
-    config_dict = config.model_dump(mode="json")
-    artifact = workspace.artifact_path(KIND, config.dataset_name(), config_dict)
+    resolved = resolved_config(config, identity)
+    artifact = workspace.artifact_path(KIND, config.dataset_name(), resolved)
     complete = (artifact.path / CONFIG_FILE).is_file()
     folder = artifact.path if complete else artifact.path.with_name(f".partial-{artifact.path.name}")
     for stale in folder.rglob(".*.tmp"):  # a write cut short by a crash; never a final name
@@ -79,9 +82,9 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
 
     # 2. What is on disk must have been made for this config.
     state = _read_state(folder)
-    if state is not None and state["config"] != config_dict:
+    if state is not None and state.get("resolved") != resolved:
         raise WorkspaceError(f"{folder} holds a dataset made with another config "
-                             f"({first_difference(state['config'], config_dict)}); delete it or "
+                             f"({first_difference(state.get('resolved', {}), resolved)}); delete it or "
                              "use another workspace")
 
     # 3. Keep the shards whose images match their recorded hashes; list the rest.
@@ -102,7 +105,7 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
     if todo:
         batches = [b for shard in todo for b in plan.batches(shard)]
         images = sum(len(b.ids) for b in batches)
-        sink = _ShardSink(folder, plan, state, recorded if complete else None)
+        sink = _ShardSink(folder, plan, resolved, state, recorded if complete else None)
         with track(f"generate {config.dataset_name()}", images, quiet, unit="img") as progress:
             for rendered in engine.run(config.generator_spec(), config.cfg, batches):
                 sink.add(rendered)
@@ -113,10 +116,10 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
     if not complete:
         manifest = _recorded_rows(folder, complete=False)
         write_manifest(folder / MANIFEST_FILE, manifest)
-        write_card(folder / CARD_FILE, _card(plan, state, artifact.digest, manifest))
+        write_card(folder / CARD_FILE, _card(plan, state, artifact.digest, manifest, identity))
         shutil.rmtree(folder / PARTS, ignore_errors=True)  # already gone if a crash hit just here
         payload = {"kind": KIND, "name": config.dataset_name(), "digest": artifact.digest,
-                   "inputs": [], "config": config_dict}
+                   "inputs": [], "config": resolved}
         (folder / CONFIG_FILE).write_text(json.dumps(payload, indent=2, sort_keys=True))
         folder.replace(artifact.path)
     return GenerateReport(artifact.path, len(plan.rows), plan.num_shards, len(todo),
@@ -127,9 +130,9 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
 class _ShardSink:
     """Collects rendered batches in plan order and writes each shard (and its manifest part)."""
 
-    def __init__(self, folder: Path, plan: Plan, state: dict[str, Any] | None,
-                 manifest: pd.DataFrame | None) -> None:
-        self.folder, self.plan, self.state = folder, plan, state
+    def __init__(self, folder: Path, plan: Plan, resolved: dict[str, Any],
+                 state: dict[str, Any] | None, manifest: pd.DataFrame | None) -> None:
+        self.folder, self.plan, self.resolved, self.state = folder, plan, resolved, state
         self.manifest = manifest  # a finished dataset's manifest: repaired shards must match it
         self.pending: list[Rendered] = []
 
@@ -146,7 +149,8 @@ class _ShardSink:
         if self.state is None:  # the first batch of a new dataset: only now is there anything to keep
             (self.folder / PARTS).mkdir(parents=True, exist_ok=True)
             channels, height, width = png_shape(rendered.pngs[0])
-            self.state = {"config": self.plan.config.model_dump(mode="json"), "settings": settings,
+            self.state = {"config": self.plan.config.model_dump(mode="json"),
+                          "resolved": self.resolved, "settings": settings,
                           "image": {"channels": channels, "height": height, "width": width}}
             (self.folder / STATE_FILE).write_text(json.dumps(self.state, indent=2, sort_keys=True))
         elif settings != self.state["settings"]:
@@ -176,6 +180,13 @@ class _ShardSink:
         write_shard(self.folder / name, (Sample(m["id"], pngs[m["id"]], m) for m in meta))
 
 
+def resolved_config(config: GenerateConfig, identity: dict[str, Any]) -> dict[str, Any]:
+    """What the dataset's digest hashes: options spelled out at their defaults name the same
+    dataset, and the same options over new weights or new defaults name a new one."""
+    return {**config.model_dump(mode="json", exclude={"generator", "generator_options", "steps"}),
+            "generator": identity}
+
+
 def _recorded_rows(folder: Path, complete: bool) -> pd.DataFrame:
     """The manifest rows recorded so far: the manifest of a finished dataset, else the parts."""
     if complete or (folder / MANIFEST_FILE).is_file():
@@ -188,12 +199,14 @@ def _read_state(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _card(plan: Plan, state: dict[str, Any], digest: str, manifest: pd.DataFrame) -> dict[str, Any]:
+def _card(plan: Plan, state: dict[str, Any], digest: str, manifest: pd.DataFrame,
+          identity: dict[str, Any]) -> dict[str, Any]:
     config = plan.config
     counts = manifest.groupby("class_id").size()
     return {
         "name": config.dataset_name(), "digest": digest, "world": config.world,
-        "config": config.model_dump(mode="json"), "generator_settings": state["settings"],
+        "config": config.model_dump(mode="json"), "generator_identity": identity,
+        "generator_settings": state["settings"],
         "images": len(manifest), "classes": sorted(int(c) for c in counts.index),
         "per_class": config.per_class, "image": state["image"],
         "shards": sorted(manifest["shard"].unique().tolist()), "manifest_columns": COLUMNS,

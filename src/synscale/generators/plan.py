@@ -62,6 +62,12 @@ class GeneratorSpec:
 
         return GENERATORS.create(self.name, **self.options)
 
+    def identity(self) -> dict[str, Any]:
+        """The generator's ``identity``: its resolved options and weights, without loading it."""
+        from synscale.generators import GENERATORS
+
+        return {"generator": self.name, **GENERATORS.call(self.name, "identity", **self.options)}
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -96,10 +102,8 @@ class Plan:
     @classmethod
     def build(cls, config: GenerateConfig, world: World, workspace: Workspace | None,
               quiet: bool = True) -> Plan:
-        from synscale.generators import GENERATORS
         from synscale.prompts import assign_prompts
 
-        GENERATORS.get(config.generator)  # an unknown name fails before any work is done
         table = assign_prompts(world, config.prompts, config.per_class, config.seed,
                                classes=config.classes, workspace=workspace, quiet=quiet,
                                **config.prompt_options).to_pydict()
