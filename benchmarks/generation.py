@@ -6,7 +6,7 @@ the fraction of the machine's fp32 matmul peak that reaches (the peak measured h
 ``torch.mm``); and the peak resident memory of the process, which streams 10,000 images through
 each generator in chunks of 1,000 (nothing held). The 1-minute load average is reported too.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/generation.py
+    .venv/bin/python benchmarks/generation.py    # OMP_WAIT_POLICY=ACTIVE: dedicated-machine speed
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import time
 import torch
 
 from synscale.generators import GENERATORS
-from synscale.generators.mini_sampling import sampler_flops
 from synscale.worlds.mini import CLASSES
 
+FAMILIES = ("mini-pixel", "mini-latent", "mini-masked")
 THREADS = 2
 CFG = 2.0
 IMAGES = 2048
@@ -72,7 +72,7 @@ def bench_family(name: str, peak: MatmulPeak) -> dict[str, object]:
     for _ in range(RUNS):
         peak.sample()
         best = min(best, _timed(lambda: generator.generate(prompts, seeds, CFG)))
-    flops = sampler_flops(generator.model, generator.sampler_settings, CFG)
+    flops = generator.sampler.flops(CFG)
     rate = IMAGES / best
     # Stream 10,000 images through, keeping only a hash of their bytes.
     digest = hashlib.sha256()
@@ -81,6 +81,7 @@ def bench_family(name: str, peak: MatmulPeak) -> dict[str, object]:
         digest.update(generator.generate(p, s, CFG).numpy().tobytes())
     return {"images_per_s": round(rate, 1), "steps": generator.sampler_settings.steps,
             "guidance_stop": generator.sampler_settings.guidance_stop,
+            "scheduler": generator.sampler_settings.scheduler,
             "mflops_per_image": round(flops / 1e6, 1), "gflops": round(rate * flops / 1e9, 1),
             "streamed_images": STREAMED, "streamed_sha256": digest.hexdigest()[:16]}
 
@@ -89,13 +90,14 @@ def main() -> None:
     torch.set_num_threads(THREADS)
     peak = MatmulPeak()
     result: dict[str, object] = {"benchmark": "generation", "threads": THREADS, "cfg": CFG,
+                                 "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
                                  "images_per_run": IMAGES, "runs": RUNS, "statistic": "best run",
                                  "load_average_1min": round(os.getloadavg()[0], 2)}
-    for name in ("mini-pixel", "mini-latent"):
+    for name in FAMILIES:
         result[name] = bench_family(name, peak)
     peak.sample()
     result["matmul_peak_gflops"] = round(peak.gflops, 1)
-    for name in ("mini-pixel", "mini-latent"):
+    for name in FAMILIES:
         family = result[name]
         family["fraction_of_matmul_peak"] = round(family["gflops"] / peak.gflops, 3)
     # Peak resident memory of this whole process: both models, timing runs, 2 x 10,000 streamed.

@@ -1,13 +1,15 @@
 """Quality of the mini generators against guidance: recognizability and diversity (synscale.metrics,
-the paper's definitions) of 50 images per class at each CFG in {1, 1.5, 2, 3, 4, 6, 8}, for each
-family and prompt strategy asked for, scored by the reference classifier (trained once on the real
-``train`` pool and cached in the workspace). Also the real ``val`` pool, as the ceiling.
+the paper's definitions) of 50 images per class at each CFG in {1, 1.5, 2, 3, 4, 6, 8} (or
+``--cfgs``), for each family and prompt strategy asked for, scored by the reference classifier
+(trained once on the real ``train`` pool and cached in the workspace). Also the real ``val``
+pool, as the ceiling.
 
 Prints ONE JSON line. About a minute per family and strategy on 2 cores, plus the reference
 classifier's training the first time.
 
     .venv/bin/python benchmarks/generation_quality.py [--strategies classname,clip_templates_80]
-        [--workspace workspace/bench] [--grid-dir docs/img]
+        [--families mini-pixel,mini-latent,mini-masked] [--cfgs 1,2,4] [--workspace workspace/bench]
+        [--grid-dir docs/img]
 """
 
 from __future__ import annotations
@@ -57,9 +59,10 @@ def save_grid(images: torch.Tensor, path: Path, per_class: int = 4) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", default="mini-pixel,mini-latent")
+    parser.add_argument("--families", default="mini-pixel,mini-latent,mini-masked")
     parser.add_argument("--strategies", default="classname")
     parser.add_argument("--workspace", default="workspace/bench")
+    parser.add_argument("--cfgs", default=",".join(f"{c:g}" for c in CFGS))
     parser.add_argument("--grid-dir", default=None, help="Save a sample grid per family and CFG.")
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -76,7 +79,8 @@ def main() -> None:
             prompts, labels = strategy_prompts(world, strategy)
             seeds = list(range(len(prompts)))
             rows = []
-            for cfg in CFGS:
+            cfgs = [float(c) for c in args.cfgs.split(",")]
+            for cfg in cfgs:
                 images = generator.generate(prompts, seeds, cfg)
                 scored = measure_images(LabeledImages(images, labels, f"{name}-cfg{cfg}"), world,
                                         reference, ["recognizability", "diversity"])
@@ -92,7 +96,7 @@ def main() -> None:
                 "best_recognizability": best["recognizability"],
                 # The paper's trade-off, counted over the steps between neighbouring CFGs.
                 "recognizability_rises_steps": int((np.diff(rec) >= 0).sum()),
-                "diversity_falls_steps": int((np.diff(div) < 0).sum()), "steps": len(CFGS) - 1}
+                "diversity_falls_steps": int((np.diff(div) < 0).sum()), "steps": len(cfgs) - 1}
     print(json.dumps(result))
 
 

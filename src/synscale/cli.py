@@ -107,7 +107,7 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
 @app.command()
 def generate(
     world: Annotated[Optional[str], typer.Option(help="World whose classes to generate.")] = None,
-    generator: Annotated[Optional[str], typer.Option(help="Generator (mini-pixel, mini-latent, diffusers).")] = None,
+    generator: Annotated[Optional[str], typer.Option(help="Generator (mini-pixel, mini-latent, mini-masked, diffusers).")] = None,
     cfg: Annotated[Optional[float], typer.Option(help="Classifier-free guidance scale (>= 0).")] = None,
     prompts: Annotated[Optional[str], typer.Option(help="Prompt strategy (see `synscale strategies`).")] = None,
     per_class: Annotated[Optional[int], typer.Option(help="Images per class.")] = None,
@@ -283,7 +283,7 @@ app.add_typer(mini_app, name="mini")
 
 @mini_app.command("train-generator")
 def mini_train_generator(
-    family: Annotated[str, typer.Option(help="pixel (like Imagen) or latent (like SD).")],
+    family: Annotated[str, typer.Option(help="pixel (like Imagen), latent (like SD) or masked (like Muse).")],
     minutes: Annotated[Optional[float], typer.Option(help="Time budget (default 15).")] = None,
     steps: Annotated[Optional[int], typer.Option(help="Exact step count (repeats a run).")] = None,
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,

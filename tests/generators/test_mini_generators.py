@@ -12,16 +12,20 @@ import torch
 from synscale.errors import ConfigError
 from synscale.generators import GENERATORS
 from synscale.generators.mini_captions import CaptionBank
-from synscale.generators.mini_diffusion import MiniDiffusion, MiniDiffusionConfig
+from synscale.generators.mini_diffusion import MiniDiffusionConfig
+from synscale.generators.mini_families import FAMILIES, build_model, default_config
 from synscale.generators.mini_job import train_generator
-from synscale.generators.mini_sampling import (SamplerSettings, guided_step, make_scheduler,
-                                               sampler_flops)
+from synscale.generators.mini_masked import FSQ
+from synscale.generators.mini_masked_sampling import masked_after
+from synscale.generators.mini_sampling import SamplerSettings, guided_step, make_scheduler
 from synscale.generators.mini_text import Vocabulary
 from synscale.generators.mini_train import TrainSettings, train_mini
 from synscale.generators.mini_weights import save_mini
 
-TINY = {"widths": (8, 16), "text_width": 16, "text_layers": 1, "text_heads": 2, "cond_dim": 16,
-        "max_len": 8, "latent_channels": 2, "ae_width": 8}
+TEXT = {"text_width": 16, "text_layers": 1, "text_heads": 2, "cond_dim": 16, "max_len": 8}
+TINY = {"pixel": {**TEXT, "widths": (8, 16)},
+        "latent": {**TEXT, "widths": (8, 16), "latent_channels": 2, "ae_width": 8},
+        "masked": {**TEXT, "levels": (3, 3), "ae_width": 8, "width": 16, "layers": 1, "heads": 2}}
 NAMES = ["zero", "one", "two"]
 
 
@@ -46,29 +50,29 @@ def bank_for(labels: np.ndarray) -> CaptionBank:
                                 "template": [[f"a photo of a {n}"] for n in NAMES]}, {})
 
 
-@pytest.mark.parametrize("family", ["pixel", "latent"])
+@pytest.mark.parametrize("family", FAMILIES)
 def test_training_lowers_the_loss(family: str) -> None:
     images, labels = digit_like_images(96)
-    config = MiniDiffusionConfig.for_family(family, **TINY)
+    config = default_config(family, **TINY[family])
     settings = TrainSettings(steps=150, batch=32, lr=3e-3, warmup=10, ae_steps=60, seed=0)
     _, report = train_mini(config, settings, images, bank_for(labels), quiet=True)
     assert len(report.losses) == 150
     assert np.mean(report.losses[-20:]) < 0.7 * np.mean(report.losses[:20])
-    if family == "latent":
+    if family != "pixel":
         assert report.ae_steps == 60
         assert np.mean(report.ae_losses[-10:]) < 0.6 * np.mean(report.ae_losses[:10])
 
 
-@pytest.fixture(scope="module", params=["pixel", "latent"])
+@pytest.fixture(scope="module", params=FAMILIES)
 def random_weights(request: pytest.FixtureRequest,
                    tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Untrained weights, perturbed so that every layer (text included) shapes the output."""
     family = request.param
     torch.manual_seed(0)
     vocab = Vocabulary.build(["zero one two a photo of"], max_len=8)
-    model = MiniDiffusion(MiniDiffusionConfig.for_family(family, **TINY), vocab)
+    model = build_model(default_config(family, **TINY[family]), vocab)
     with torch.no_grad():
-        for p in [*model.text.parameters(), *model.denoiser.parameters()]:
+        for p in [p for m in model.generative_modules() for p in m.parameters()]:
             p.add_(0.2 * torch.randn(p.shape))
     folder = tmp_path_factory.mktemp(family) / "weights"
     save_mini(model, folder, {"note": "random weights for tests"})
@@ -76,7 +80,7 @@ def random_weights(request: pytest.FixtureRequest,
 
 
 def make(folder: Path, **options: object):
-    family = "latent" if "latent" in str(folder.parent.name) else "pixel"
+    (family,) = [f for f in FAMILIES if folder.parent.name.startswith(f)]
     options = {"steps": 3, "chunk": 4, **options}
     return GENERATORS.create(f"mini-{family}", weights=folder, **options)
 
@@ -102,7 +106,7 @@ def test_images_depend_only_on_prompt_seed_and_cfg(random_weights: Path) -> None
 
 def test_settings_name_everything_that_changes_bytes(random_weights: Path) -> None:
     settings = make(random_weights).settings()
-    assert settings["steps"] == 3 and settings["scheduler"] == "dpmsolver++"
+    assert settings["steps"] == 3 and settings["scheduler"] in {"dpmsolver++", "maskgit"}
     assert len(settings["weights_sha256"]) == 64
     assert make(random_weights, steps=4).settings() != settings
 
@@ -114,7 +118,7 @@ def test_guidance_runs_only_over_the_high_noise_steps(random_weights: Path) -> N
     assert torch.equal(make(random_weights, guidance_stop=1.0).generate(prompts, seeds, 4.0),
                        unguided)
     every_step = make(random_weights, guidance_stop=0.0).generate(prompts, seeds, 4.0)
-    interval = make(random_weights).generate(prompts, seeds, 4.0)
+    interval = make(random_weights, guidance_stop=0.5).generate(prompts, seeds, 4.0)
     assert not torch.equal(interval, every_step) and not torch.equal(interval, unguided)
     # Default: 8 DPM-Solver++ steps, the first four (t = 999, 874, 749, 624) guided.
     config = MiniDiffusionConfig.for_family("pixel")
@@ -125,25 +129,40 @@ def test_guidance_runs_only_over_the_high_noise_steps(random_weights: Path) -> N
 
 
 def test_flops_count_two_passes_per_guided_step(random_weights: Path) -> None:
-    model = make(random_weights).model
-    one_pass = sampler_flops(model, SamplerSettings(steps=2), 1.0) - \
-        sampler_flops(model, SamplerSettings(steps=1), 1.0)
+    def flops(cfg: float, **options: object) -> float:
+        return make(random_weights, **options).sampler.flops(cfg)
+
+    one_pass = flops(1.0, steps=2) - flops(1.0, steps=1)
     assert one_pass > 0
-    assert sampler_flops(model, SamplerSettings(steps=8, guidance_stop=0.0), 2.0) == \
-        pytest.approx(sampler_flops(model, SamplerSettings(steps=8), 1.0) + 8 * one_pass)
-    assert sampler_flops(model, SamplerSettings(steps=8), 2.0) == \
-        pytest.approx(sampler_flops(model, SamplerSettings(steps=8), 1.0) + 4 * one_pass)
+    unguided = flops(1.0, steps=8)
+    assert flops(2.0, steps=8, guidance_stop=0.0) == pytest.approx(unguided + 8 * one_pass)
+    assert flops(2.0, steps=8, guidance_stop=0.5) == pytest.approx(unguided + 4 * one_pass)
+
+
+def test_fsq_tokens_round_trip() -> None:
+    fsq = FSQ((3, 5, 7))
+    quantized = fsq(torch.randn(6, 3, 4, 4) * 3)
+    ids = fsq.indices(quantized)
+    assert ids.shape == (6, 16) and 0 <= int(ids.min()) and int(ids.max()) < 3 * 5 * 7
+    assert torch.equal(fsq.codes(ids, 4), quantized)
+    assert len(set(quantized[:, 0].flatten().tolist())) <= 3  # channel 0 has 3 levels
+
+
+def test_masked_decoding_reveals_every_token_on_a_cosine_schedule() -> None:
+    still_masked = [masked_after(step, 8, 16) for step in range(8)]
+    assert still_masked == [15, 14, 13, 11, 8, 6, 3, 0]
+    assert masked_after(0, 1, 16) == 0
 
 
 def test_shipped_weights_load_by_default() -> None:
-    for name in ("mini-pixel", "mini-latent"):
+    for name in ("mini-pixel", "mini-latent", "mini-masked"):
         gen = GENERATORS.create(name, chunk=2, steps=2)
         assert gen.record["data"]["pool"] == "generator"
         assert gen.generate(["seven"], [0], 2.0).shape == (1, 1, 16, 16)
 
 
 def test_bad_input_is_one_clear_error(tmp_path: Path, random_weights: Path) -> None:
-    with pytest.raises(ConfigError, match="valid: pixel, latent"):
+    with pytest.raises(ConfigError, match="valid: pixel, latent, masked"):
         train_generator("muse", out=tmp_path / "w", steps=1)
     with pytest.raises(ConfigError, match="no mini generator weights"):
         GENERATORS.create("mini-pixel", weights=tmp_path / "missing")

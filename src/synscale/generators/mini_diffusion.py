@@ -15,30 +15,22 @@ from typing import Literal, get_args
 import torch
 import torch.nn.functional as F
 from diffusers import DDPMScheduler
-from pydantic import Field
 from torch import nn
 
-from synscale.config import FrozenConfig
 from synscale.generators.mini_autoencoder import AutoEncoder
-from synscale.generators.mini_text import TextEncoder, Vocabulary
+from synscale.generators.mini_text import TextConditioned, TextConfig, Vocabulary
 from synscale.generators.mini_unet import FilmUNet
 
 Family = Literal["pixel", "latent"]
 FAMILIES: tuple[str, ...] = get_args(Family)
 
 
-class MiniDiffusionConfig(FrozenConfig):
+class MiniDiffusionConfig(TextConfig):
     """Architecture and noise schedule; saved next to the weights."""
 
     family: Family
     image_size: int = 16
     channels: int = 1
-    # text encoder
-    max_len: int = Field(32, gt=1)
-    text_width: int = 64
-    text_layers: int = 2
-    text_heads: int = 4
-    cond_dim: int = 128
     # denoiser
     patch: int = 2
     widths: tuple[int, ...] = (32, 64)
@@ -72,12 +64,11 @@ def noise_schedule(config: MiniDiffusionConfig) -> DDPMScheduler:
                          clip_sample=False)
 
 
-class MiniDiffusion(nn.Module):
+class MiniDiffusion(TextConditioned):
+    config: MiniDiffusionConfig
+
     def __init__(self, config: MiniDiffusionConfig, vocab: Vocabulary) -> None:
-        super().__init__()
-        self.config, self.vocab = config, vocab
-        self.text = TextEncoder(len(vocab), config.max_len, config.text_width, config.text_layers,
-                                config.text_heads, config.cond_dim)
+        super().__init__(config, vocab)
         in_channels = config.model_shape[0]
         self.denoiser = FilmUNet(in_channels, config.patch, config.widths, config.blocks,
                                  config.cond_dim, config.groups)
@@ -90,6 +81,10 @@ class MiniDiffusion(nn.Module):
         self.register_buffer("latent_std", torch.ones(shape))
         self.register_buffer("x0_limit", torch.ones(shape))
         self.register_buffer("alphas_cumprod", noise_schedule(config).alphas_cumprod.clone())
+
+    def generative_modules(self) -> list[nn.Module]:
+        """What the second training stage trains (the autoencoder, if any, is trained first)."""
+        return [self.text, self.denoiser]
 
     # -- spaces -------------------------------------------------------------------------------
     def to_model_space(self, images: torch.Tensor) -> torch.Tensor:
@@ -104,18 +99,39 @@ class MiniDiffusion(nn.Module):
             x = self.autoencoder.decode(x * self.latent_std + self.latent_mean)
         return x.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
 
-    # -- text ---------------------------------------------------------------------------------
-    def encode_prompts(self, prompts: list[str]) -> torch.Tensor:
-        return self.text(self.vocab.encode(prompts))
-
     # -- diffusion ----------------------------------------------------------------------------
     def _alpha_sigma(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         ac = self.alphas_cumprod[t.long()].view(-1, 1, 1, 1)
         return ac.sqrt(), (1 - ac).sqrt()
 
-    def loss(self, x0: torch.Tensor, text: torch.Tensor, t: torch.Tensor,
-             noise: torch.Tensor) -> torch.Tensor:
-        """Mean squared error of the v-prediction (Salimans & Ho 2022) at times ``t``."""
+    # -- training -----------------------------------------------------------------------------
+    def autoencoder_loss(self, x: torch.Tensor, gen: torch.Generator, noise: float,
+                         latent_penalty: float) -> torch.Tensor:
+        """L1 reconstruction of images in [-1, 1] from their latents plus noise (``noise`` times the
+        latents' std): the decoder learns to map a neighbourhood of each latent to the digit, so
+        small errors of the denoiser do not show as artefacts."""
+        assert self.autoencoder is not None
+        z = self.autoencoder.encode(x)
+        noisy = z + noise * z.detach().std() * torch.randn(z.shape, generator=gen)
+        return F.l1_loss(self.autoencoder.decode(noisy), x) + latent_penalty * z.pow(2).mean()
+
+    @torch.no_grad()
+    def training_data(self, images: torch.Tensor) -> torch.Tensor:
+        """The training images in the denoiser's space; fixes the latent statistics and the x0
+        limits (run once, after the autoencoder is trained)."""
+        if self.autoencoder is None:
+            return self.to_model_space(images)
+        z = self.autoencoder.encode(images.float().div(127.5).sub(1.0))
+        self.latent_mean.copy_(z.mean(dim=(0, 2, 3), keepdim=True))
+        self.latent_std.copy_(z.std(dim=(0, 2, 3), keepdim=True))
+        data = self.to_model_space(images)
+        self.x0_limit.copy_(data.abs().amax(dim=(0, 2, 3), keepdim=True))
+        return data
+
+    def loss(self, x0: torch.Tensor, text: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Mean squared error of the v-prediction (Salimans & Ho 2022) at random times."""
+        t = torch.randint(self.config.train_timesteps, (len(x0),), generator=gen)
+        noise = torch.randn(x0.shape, generator=gen)
         alpha, sigma = self._alpha_sigma(t)
         xt = alpha * x0 + sigma * noise
         v = alpha * noise - sigma * x0

@@ -14,7 +14,7 @@ from typing import Any
 
 from synscale.errors import ConfigError
 from synscale.generators.mini_captions import full_bank
-from synscale.generators.mini_diffusion import FAMILIES, MiniDiffusionConfig
+from synscale.generators.mini_families import check_family, default_config
 from synscale.generators.mini_train import TrainSettings, train_mini
 from synscale.generators.mini_weights import data_sha256, save_mini, shipped_weights
 
@@ -26,8 +26,7 @@ def train_generator(family: str, out: Path | None = None, minutes: float | None 
                     steps: int | None = None, seed: int = 0, quiet: bool = False) -> dict[str, Any]:
     """Train and save one family; ``steps`` fixes the run exactly, else ``minutes`` (default 15)
     bounds it. Returns a summary (where, steps, seconds, final loss)."""
-    if family not in FAMILIES:
-        raise ConfigError(f"unknown mini generator family {family!r}; valid: {', '.join(FAMILIES)}")
+    check_family(family)
     if steps is not None and steps <= 0:
         raise ConfigError(f"--steps must be positive, got {steps}")
     if minutes is not None and minutes <= 0:
@@ -40,7 +39,7 @@ def train_generator(family: str, out: Path | None = None, minutes: float | None 
     pool = world.pool(POOL)
     bank = full_bank(world, POOL, seed=seed)
     # 2. Train.
-    config = MiniDiffusionConfig.for_family(family)
+    config = default_config(family)
     settings = TrainSettings(seed=seed, **({"steps": steps} if steps else {}))
     model, report = train_mini(config, settings, pool.images, bank, minutes=budget, quiet=quiet)
     # 3. Save, atomically: weights and a config that says how they were made.

@@ -10,7 +10,8 @@ chosen by shape), which makes outputs byte-identical across batch sizes and work
 
 from __future__ import annotations
 
-from typing import Literal
+from abc import ABC, abstractmethod
+from typing import Any, Literal
 
 import torch
 from diffusers import DPMSolverMultistepScheduler
@@ -49,10 +50,22 @@ def make_scheduler(config: MiniDiffusionConfig, steps: int) -> DPMSolverMultiste
     return scheduler
 
 
-class Sampler:
-    def __init__(self, model: MiniDiffusion, settings: SamplerSettings) -> None:
+class ChunkedSampler(ABC):
+    """What every mini sampler shares: fixed-size chunks and cached prompt embeddings."""
+
+    def __init__(self, model: Any, settings: Any) -> None:
         self.model, self.settings = model.eval(), settings
         self._text_cache: dict[str, torch.Tensor] = {}
+
+    @abstractmethod
+    def _sample_chunk(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
+        """uint8 images of up to ``settings.chunk`` prompts, computed at the full chunk's shapes."""
+
+    @abstractmethod
+    def flops(self, cfg_scale: float) -> float:
+        """Floating-point operations per image at these settings and CFG. Prompt encoding is left
+        out: it runs once per distinct prompt, and its cost per image vanishes when prompts
+        repeat."""
 
     @torch.inference_mode()
     def sample(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
@@ -66,6 +79,23 @@ class Sampler:
             c, s = self.model.config.channels, self.model.config.image_size
             return torch.zeros(0, c, s, s, dtype=torch.uint8)
         return torch.cat(parts)
+
+    def _embed(self, prompts: list[str]) -> torch.Tensor:
+        """Prompt embeddings, each computed alone (so it never depends on its batch) and cached:
+        datasets repeat prompts (10 class names, 80 templates per class)."""
+        missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
+        if len(self._text_cache) + len(missing) > TEXT_CACHE_SIZE:
+            self._text_cache.clear()
+        for prompt in missing:
+            self._text_cache[prompt] = self.model.encode_prompts([prompt])[0]
+        return torch.stack([self._text_cache[p] for p in prompts])
+
+
+class Sampler(ChunkedSampler):
+    """DPM-Solver++ over a mini diffusion model."""
+
+    model: MiniDiffusion
+    settings: SamplerSettings
 
     def _sample_chunk(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
         model, n, chunk = self.model, len(prompts), self.settings.chunk
@@ -89,16 +119,6 @@ class Sampler:
     def _guides(self, t: torch.Tensor, cfg_scale: float) -> bool:
         return guided_step(int(t), cfg_scale, self.settings, self.model.config)
 
-    def _embed(self, prompts: list[str]) -> torch.Tensor:
-        """Prompt embeddings, each computed alone (so it never depends on its batch) and cached:
-        datasets repeat prompts (10 class names, 80 templates per class)."""
-        missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
-        if len(self._text_cache) + len(missing) > TEXT_CACHE_SIZE:
-            self._text_cache.clear()
-        for prompt in missing:
-            self._text_cache[prompt] = self.model.encode_prompts([prompt])[0]
-        return torch.stack([self._text_cache[p] for p in prompts])
-
     def _guided_x0(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor,
                    cfg: torch.Tensor) -> torch.Tensor:
         """Conditional and unconditional predictions in one batch, mixed with weight ``cfg``."""
@@ -108,27 +128,26 @@ class Sampler:
     def _conditional(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         return self.model.predict_x0(x, t, self.model.denoiser(x, t, text))
 
+    def flops(self, cfg_scale: float) -> float:
+        """Denoiser passes (two per guided step, one per other step) plus decoding the result
+        (latent family)."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        model, settings = self.model, self.settings
+        x, t = torch.zeros(1, *model.config.model_shape), torch.zeros(1, dtype=torch.long)
+        with torch.inference_mode():
+            text = model.encode_prompts(["a handwritten digit"])
+            with FlopCounterMode(display=False) as per_pass:
+                model.denoiser(x, t, text)
+            with FlopCounterMode(display=False) as once:
+                model.to_images(x)
+        timesteps = make_scheduler(model.config, settings.steps).timesteps
+        passes = sum(2 if guided_step(int(t), cfg_scale, settings, model.config) else 1
+                     for t in timesteps)
+        return float(per_pass.get_total_flops() * passes + once.get_total_flops())
+
 
 def guided_step(t: int, cfg_scale: float, settings: SamplerSettings,
                 config: MiniDiffusionConfig) -> bool:
     """Whether the step at diffusion time ``t`` runs guidance (two denoiser passes) at this CFG."""
     return cfg_scale != 1.0 and t >= settings.guidance_stop * config.train_timesteps
-
-
-def sampler_flops(model: MiniDiffusion, settings: SamplerSettings, cfg_scale: float) -> float:
-    """Floating-point operations per image at these settings and CFG: denoiser passes (two per
-    guided step, one per other step) plus decoding the result (latent family). Prompt encoding is left out: it runs once
-    per distinct prompt, and its cost per image vanishes when prompts repeat."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    x, t = torch.zeros(1, *model.config.model_shape), torch.zeros(1, dtype=torch.long)
-    with torch.inference_mode():
-        text = model.encode_prompts(["a handwritten digit"])
-        with FlopCounterMode(display=False) as per_pass:
-            model.denoiser(x, t, text)
-        with FlopCounterMode(display=False) as once:
-            model.to_images(x)
-    timesteps = make_scheduler(model.config, settings.steps).timesteps
-    passes = sum(2 if guided_step(int(t), cfg_scale, settings, model.config) else 1
-                 for t in timesteps)
-    return float(per_pass.get_total_flops() * passes + once.get_total_flops())

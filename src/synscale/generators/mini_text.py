@@ -13,7 +13,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 import torch
+from pydantic import Field
 from torch import nn
+
+from synscale.config import FrozenConfig
 
 PAD, UNK, CLS = "<pad>", "<unk>", "<cls>"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -58,6 +61,16 @@ class Vocabulary:
         return cls(list(data["tokens"]), int(data["max_len"]))  # type: ignore[arg-type]
 
 
+class TextConfig(FrozenConfig):
+    """The text encoder's shape, shared by every mini family's config."""
+
+    max_len: int = Field(32, gt=1)
+    text_width: int = 64
+    text_layers: int = 2
+    text_heads: int = 4
+    cond_dim: int = 128
+
+
 class TextEncoder(nn.Module):
     """Token and position embeddings, a few pre-norm transformer layers, the ``<cls>`` output."""
 
@@ -76,3 +89,16 @@ class TextEncoder(nn.Module):
         h = self.token(ids) + self.position[: ids.shape[1]]
         h = self.layers(h, src_key_padding_mask=ids == 0)
         return self.out(self.norm(h[:, 0]))
+
+
+class TextConditioned(nn.Module):
+    """Base of the mini models: the config, the vocabulary and the text encoder they share."""
+
+    def __init__(self, config: TextConfig, vocab: Vocabulary) -> None:
+        super().__init__()
+        self.config, self.vocab = config, vocab
+        self.text = TextEncoder(len(vocab), config.max_len, config.text_width, config.text_layers,
+                                config.text_heads, config.cond_dim)
+
+    def encode_prompts(self, prompts: list[str]) -> torch.Tensor:
+        return self.text(self.vocab.encode(prompts))

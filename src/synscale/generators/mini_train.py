@@ -1,6 +1,6 @@
-"""Training a mini text-to-image model: (latent family) the autoencoder first, then the text
-encoder and denoiser jointly, with caption dropout for classifier-free guidance and an EMA of the
-weights for sampling.
+"""Training a mini text-to-image model: (latent and masked families) the autoencoder first, then
+the text encoder and the generative model (denoiser or token transformer) jointly, with caption
+dropout for classifier-free guidance and an EMA of the weights for sampling.
 
 A run is a function of its settings and seed: batches, captions, dropout, times and noise all come
 from generators seeded by ``seed``. A time budget (``minutes``) is turned into a fixed number of
@@ -17,15 +17,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from pydantic import Field
 
 from synscale.config import FrozenConfig
 from synscale.generators.mini_captions import CaptionBank
-from synscale.generators.mini_diffusion import MiniDiffusion, MiniDiffusionConfig
+from synscale.generators.mini_families import MiniConfig, MiniModel, build_model
 from synscale.generators.mini_text import Vocabulary
 from synscale.progress import track
-
 
 MIN_TIMED_STEPS = 20  # steps timed before a time budget is turned into a step count
 
@@ -57,27 +55,26 @@ class TrainReport:
         return [round(float(np.mean(losses[i:i + size])), 5) for i in range(0, len(losses), size)]
 
 
-def train_mini(config: MiniDiffusionConfig, settings: TrainSettings, images: torch.Tensor,
+def train_mini(config: MiniConfig, settings: TrainSettings, images: torch.Tensor,
                captions: CaptionBank, minutes: float | None = None,
-               quiet: bool = False) -> tuple[MiniDiffusion, TrainReport]:
+               quiet: bool = False) -> tuple[MiniModel, TrainReport]:
     """Train on uint8 ``images`` ``[N, C, H, W]``; returns the EMA model and what happened."""
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     gen = torch.Generator().manual_seed(settings.seed)
     start = time.perf_counter()
     vocab = Vocabulary.build(captions.texts(), config.max_len)
-    model = MiniDiffusion(config, vocab)
+    model = build_model(config, vocab)
     report = TrainReport(steps=0, ae_steps=0, seconds=0.0)
     # 1. The autoencoder (latent family), then the data in the denoiser's space.
     if model.autoencoder is not None:
         report.ae_losses = _train_autoencoder(model, images, settings, gen, quiet)
         report.ae_steps = settings.ae_steps
-    with torch.no_grad():
-        data = _standardise(model, images)
+    data = model.training_data(images)
     # 2. The text encoder and denoiser, jointly.
-    trained = [*model.text.parameters(), *model.denoiser.parameters()]
+    trained = [p for m in model.generative_modules() for p in m.parameters()]
     ema = copy.deepcopy(model).requires_grad_(False)
-    ema_params = [*ema.text.parameters(), *ema.denoiser.parameters()]
+    ema_params = [p for m in ema.generative_modules() for p in m.parameters()]
     opt = torch.optim.AdamW(trained, lr=settings.lr, weight_decay=0.0, fused=True)
     tokens = _Tokens(vocab, captions)
     empty = vocab.encode([""])
@@ -91,11 +88,9 @@ def train_mini(config: MiniDiffusionConfig, settings: TrainSettings, images: tor
             ids = tokens.sample(idx.numpy(), rng)
             drop = torch.rand(settings.batch, generator=gen) < settings.caption_dropout
             ids[drop] = empty
-            t = torch.randint(config.train_timesteps, (settings.batch,), generator=gen)
-            noise = torch.randn(data[idx].shape, generator=gen)
             for group in opt.param_groups:
                 group["lr"] = _lr(step, total, settings)
-            loss = model.loss(data[idx], _encode_unique(model, ids), t, noise)
+            loss = model.loss(data[idx], _encode_unique(model, ids), gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trained, 1.0)
@@ -108,7 +103,7 @@ def train_mini(config: MiniDiffusionConfig, settings: TrainSettings, images: tor
     return ema.eval(), report
 
 
-def _encode_unique(model: MiniDiffusion, ids: torch.Tensor) -> torch.Tensor:
+def _encode_unique(model: MiniModel, ids: torch.Tensor) -> torch.Tensor:
     """Text embeddings of a batch, running the encoder once per distinct caption and only over
     the longest caption's length (padding is masked, so the result is the same)."""
     unique, inverse = torch.unique(ids, dim=0, return_inverse=True)
@@ -131,7 +126,7 @@ class _Tokens:
         return torch.stack([self._cache[c] for c in captions])
 
 
-def _train_autoencoder(model: MiniDiffusion, images: torch.Tensor, settings: TrainSettings,
+def _train_autoencoder(model: MiniModel, images: torch.Tensor, settings: TrainSettings,
                        gen: torch.Generator, quiet: bool) -> list[float]:
     ae = model.autoencoder
     assert ae is not None
@@ -143,11 +138,7 @@ def _train_autoencoder(model: MiniDiffusion, images: torch.Tensor, settings: Tra
             x = x_all[torch.randint(len(x_all), (settings.batch,), generator=gen)]
             for group in opt.param_groups:
                 group["lr"] = _lr(step, settings.ae_steps, settings)
-            z = ae.encode(x)
-            # Noise on latents: the decoder learns to map a neighbourhood of each latent to the
-            # digit, so small errors of the denoiser do not show as artefacts.
-            noisy = z + settings.ae_noise * z.detach().std() * torch.randn(z.shape, generator=gen)
-            loss = F.l1_loss(ae.decode(noisy), x) + settings.ae_latent_penalty * z.pow(2).mean()
+            loss = model.autoencoder_loss(x, gen, settings.ae_noise, settings.ae_latent_penalty)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -155,18 +146,6 @@ def _train_autoencoder(model: MiniDiffusion, images: torch.Tensor, settings: Tra
             bar.advance()
     ae.requires_grad_(False).eval()
     return losses
-
-
-def _standardise(model: MiniDiffusion, images: torch.Tensor) -> torch.Tensor:
-    """The training data in the denoiser's space; fixes the latent statistics and x0 limits."""
-    if model.autoencoder is None:
-        return model.to_model_space(images)
-    z = model.autoencoder.encode(images.float().div(127.5).sub(1.0))
-    model.latent_mean.copy_(z.mean(dim=(0, 2, 3), keepdim=True))
-    model.latent_std.copy_(z.std(dim=(0, 2, 3), keepdim=True))
-    data = model.to_model_space(images)
-    model.x0_limit.copy_(data.abs().amax(dim=(0, 2, 3), keepdim=True))
-    return data
 
 
 def _lr(step: int, total: int, settings: TrainSettings) -> float:

@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from synscale.errors import ConfigError
-from synscale.generators.mini_diffusion import MiniDiffusion, MiniDiffusionConfig
+from synscale.generators.mini_families import MiniModel, build_model, config_from_json
 from synscale.generators.mini_text import Vocabulary
 
 WEIGHTS_FILE = "model.safetensors"
@@ -38,7 +38,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def save_mini(model: MiniDiffusion, folder: Path, record: dict[str, Any]) -> None:
+def save_mini(model: MiniModel, folder: Path, record: dict[str, Any]) -> None:
     """Write the weights and a config holding the architecture, vocabulary and ``record``."""
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
@@ -49,7 +49,7 @@ def save_mini(model: MiniDiffusion, folder: Path, record: dict[str, Any]) -> Non
     (folder / CONFIG_FILE).write_text(json.dumps(payload, indent=1) + "\n")
 
 
-def load_mini(folder: Path) -> tuple[MiniDiffusion, dict[str, Any]]:
+def load_mini(folder: Path) -> tuple[MiniModel, dict[str, Any]]:
     """The model in eval mode and its config record; a missing or foreign folder: ConfigError."""
     weights, config_file = folder / WEIGHTS_FILE, folder / CONFIG_FILE
     if not weights.is_file() or not config_file.is_file():
@@ -57,11 +57,11 @@ def load_mini(folder: Path) -> tuple[MiniDiffusion, dict[str, Any]]:
                           f"{CONFIG_FILE}; make them with `synscale mini train-generator`)")
     try:
         record = json.loads(config_file.read_text())
-        config = MiniDiffusionConfig.model_validate(record["model"])
+        config = config_from_json(record["model"])
         vocab = Vocabulary.from_json(record["vocab"])
     except (json.JSONDecodeError, KeyError, ValueError) as exc:
         raise ConfigError(f"{config_file}: not a mini generator config ({exc})") from None
-    model = MiniDiffusion(config, vocab)
+    model = build_model(config, vocab)
     try:
         model.load_state_dict(load_file(str(weights)))
     except (RuntimeError, OSError) as exc:
