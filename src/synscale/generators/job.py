@@ -2,8 +2,8 @@
 
 The dataset is a workspace artifact, ``datasets/<name>-<digest>/``, whose digest hashes its
 resolved config: the ``GenerateConfig`` with the generator's options replaced by the generator's
-identity (options with defaults filled in, weights fingerprint). While it is being made it lives in ``datasets/.partial-<name>-<digest>/``:
-``generation.json`` (config and generator settings), the finished ``shard-*.tar`` files and one
+identity (options with defaults filled in, weights fingerprint). While it is being made it lives
+in ``datasets/.partial-<name>-<digest>/``: ``generation.json`` (config and generator settings), the finished ``shard-*.tar`` files and one
 manifest part per shard in ``parts/``. Each shard is written under a hidden temporary name and
 renamed only when complete, after its manifest part. When every shard is in, the parts are merged
 into ``manifest.parquet``, the card and ``config.json`` are written, and the folder is renamed

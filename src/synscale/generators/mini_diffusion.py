@@ -10,7 +10,7 @@ end.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +22,6 @@ from synscale.generators.mini_text import TextConditioned, TextConfig, Vocabular
 from synscale.generators.mini_unet import FilmUNet
 
 Family = Literal["pixel", "latent"]
-FAMILIES: tuple[str, ...] = get_args(Family)
 
 
 class MiniDiffusionConfig(TextConfig):

@@ -3,16 +3,21 @@ Diffusion) and ``masked`` (masked tokens, like Muse); their default configs and 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, get_args
+
+from pydantic import Field, TypeAdapter
 
 from synscale.errors import ConfigError
-from synscale.generators.mini_diffusion import MiniDiffusion, MiniDiffusionConfig
+from synscale.generators.mini_diffusion import Family, MiniDiffusion, MiniDiffusionConfig
 from synscale.generators.mini_masked import MiniMasked, MiniMaskedConfig
 from synscale.generators.mini_text import Vocabulary
 
-FAMILIES: tuple[str, ...] = ("pixel", "latent", "masked")
+FAMILIES: tuple[str, ...] = (*get_args(Family), "masked")
 MiniModel = MiniDiffusion | MiniMasked
 MiniConfig = MiniDiffusionConfig | MiniMaskedConfig
+_CONFIGS = TypeAdapter(Annotated[MiniConfig, Field(discriminator="family")])
+_MODELS: dict[type, type[MiniModel]] = {MiniDiffusionConfig: MiniDiffusion,
+                                        MiniMaskedConfig: MiniMasked}
 
 
 def check_family(family: str) -> None:
@@ -28,16 +33,9 @@ def default_config(family: str, **overrides: Any) -> MiniConfig:
 
 
 def config_from_json(data: dict[str, Any]) -> MiniConfig:
-    """A saved config, by its ``family``; ValueError when it is none of them."""
-    family = data.get("family")
-    if family == "masked":
-        return MiniMaskedConfig.model_validate(data)
-    if family in FAMILIES:
-        return MiniDiffusionConfig.model_validate(data)
-    raise ValueError(f"unknown family {family!r}")
+    """A saved config, chosen by its ``family``; a ValueError when it fits none."""
+    return _CONFIGS.validate_python(data)
 
 
 def build_model(config: MiniConfig, vocab: Vocabulary) -> MiniModel:
-    if isinstance(config, MiniMaskedConfig):
-        return MiniMasked(config, vocab)
-    return MiniDiffusion(config, vocab)
+    return _MODELS[type(config)](config, vocab)

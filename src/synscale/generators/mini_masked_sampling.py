@@ -62,7 +62,7 @@ class MaskedSampler(ChunkedSampler):
         ids = torch.full((chunk, length), model.mask_id, dtype=torch.long)
         for step in range(steps):
             logits = self._guided_logits(ids, text_and_empty, cfg_scale) \
-                if self.guides(step, cfg_scale) else model.transformer(ids, text)
+                if self._guides(step, cfg_scale) else model.transformer(ids, text)
             logits = logits / settings.temperature
             probs = logits.softmax(dim=-1)
             cdf = probs.cumsum(dim=-1)
@@ -80,7 +80,7 @@ class MaskedSampler(ChunkedSampler):
             ids = torch.where(rank < max(remask, 0), model.mask_id, sampled)
         return model.to_images(ids)[:n]
 
-    def guides(self, step: int, cfg_scale: float) -> bool:
+    def _guides(self, step: int, cfg_scale: float) -> bool:
         """Whether decoding step ``step`` (0-based) runs guidance (two passes) at this CFG."""
         return cfg_scale != 1.0 and step < (1 - self.settings.guidance_stop) * self.settings.steps
 
@@ -90,23 +90,11 @@ class MaskedSampler(ChunkedSampler):
         cond, uncond = self.model.transformer(torch.cat([ids, ids]), text_and_empty).chunk(2)
         return uncond + cfg_scale * (cond - uncond)
 
-    def flops(self, cfg_scale: float) -> float:
-        """Transformer passes (two per guided step, one per other step) plus decoding the tokens."""
-        from torch.utils.flop_counter import FlopCounterMode
+    def _start(self) -> torch.Tensor:
+        return torch.full((1, self.model.config.num_tokens), self.model.mask_id, dtype=torch.long)
 
-        model = self.model
-        ids = torch.zeros(1, model.config.num_tokens, dtype=torch.long)
-        with torch.inference_mode():
-            text = model.encode_prompts(["a handwritten digit"])
-            # Counted in training mode: in eval mode PyTorch runs each layer as one fused kernel,
-            # whose matrix products the counter does not see (dropout is 0: same arithmetic).
-            model.transformer.train()
-            try:
-                with FlopCounterMode(display=False) as per_pass:
-                    model.transformer(ids, text)
-            finally:
-                model.transformer.eval()
-            with FlopCounterMode(display=False) as once:
-                model.to_images(ids)
-        passes = sum(2 if self.guides(step, cfg_scale) else 1 for step in range(self.settings.steps))
-        return float(per_pass.get_total_flops() * passes + once.get_total_flops())
+    def _predict(self, state: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        return self.model.transformer(state, text)
+
+    def _guided_steps(self, cfg_scale: float) -> list[bool]:
+        return [self._guides(step, cfg_scale) for step in range(self.settings.steps)]

@@ -62,10 +62,39 @@ class ChunkedSampler(ABC):
         """uint8 images of up to ``settings.chunk`` prompts, computed at the full chunk's shapes."""
 
     @abstractmethod
+    def _start(self) -> torch.Tensor:
+        """One image's starting state (noise or all-masked tokens), for counting FLOPs."""
+
+    @abstractmethod
+    def _predict(self, state: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """One pass of the generative model (denoiser or token transformer) over ``state``."""
+
+    @abstractmethod
+    def _guided_steps(self, cfg_scale: float) -> list[bool]:
+        """For each sampling step, whether it runs guidance (two passes) at this CFG."""
+
     def flops(self, cfg_scale: float) -> float:
-        """Floating-point operations per image at these settings and CFG. Prompt encoding is left
-        out: it runs once per distinct prompt, and its cost per image vanishes when prompts
-        repeat."""
+        """Floating-point operations per image at these settings and CFG: model passes (two per
+        guided step, one per other step) plus decoding the result. Prompt encoding is left out:
+        it runs once per distinct prompt, and its cost per image vanishes when prompts repeat.
+        Counted in training mode: in eval mode PyTorch runs a transformer layer as one fused
+        kernel whose matrix products the counter does not see (the mini models have no dropout or
+        batch norm, so the arithmetic is the same)."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        with torch.inference_mode():
+            text = self.model.encode_prompts(["a handwritten digit"])
+            state = self._start()
+            self.model.train()
+            try:
+                with FlopCounterMode(display=False) as per_pass:
+                    self._predict(state, text)
+                with FlopCounterMode(display=False) as once:
+                    self.model.to_images(state)
+            finally:
+                self.model.eval()
+        passes = sum(2 if guided else 1 for guided in self._guided_steps(cfg_scale))
+        return float(per_pass.get_total_flops() * passes + once.get_total_flops())
 
     @torch.inference_mode()
     def sample(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
@@ -128,24 +157,15 @@ class Sampler(ChunkedSampler):
     def _conditional(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         return self.model.predict_x0(x, t, self.model.denoiser(x, t, text))
 
-    def flops(self, cfg_scale: float) -> float:
-        """Denoiser passes (two per guided step, one per other step) plus decoding the result
-        (latent family)."""
-        from torch.utils.flop_counter import FlopCounterMode
+    def _start(self) -> torch.Tensor:
+        return torch.zeros(1, *self.model.config.model_shape)
 
-        model, settings = self.model, self.settings
-        x, t = torch.zeros(1, *model.config.model_shape), torch.zeros(1, dtype=torch.long)
-        with torch.inference_mode():
-            text = model.encode_prompts(["a handwritten digit"])
-            with FlopCounterMode(display=False) as per_pass:
-                model.denoiser(x, t, text)
-            with FlopCounterMode(display=False) as once:
-                model.to_images(x)
-        timesteps = make_scheduler(model.config, settings.steps).timesteps
-        passes = sum(2 if guided_step(int(t), cfg_scale, settings, model.config) else 1
-                     for t in timesteps)
-        return float(per_pass.get_total_flops() * passes + once.get_total_flops())
+    def _predict(self, state: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        return self.model.denoiser(state, torch.zeros(len(state), dtype=torch.long), text)
 
+    def _guided_steps(self, cfg_scale: float) -> list[bool]:
+        timesteps = make_scheduler(self.model.config, self.settings.steps).timesteps
+        return [self._guides(t, cfg_scale) for t in timesteps]
 
 def guided_step(t: int, cfg_scale: float, settings: SamplerSettings,
                 config: MiniDiffusionConfig) -> bool:
