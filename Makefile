@@ -18,22 +18,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[gen,clip,ray,dev]'
 	touch $(STAMP)
 
-# The mini study so far: a real-data curve, a synthetic dataset (mini-pixel, CFG 2, class-name
-# prompts) with its quality, the synthetic curve, and scaling-law fits of both. The dataset is
-# named by its full folder name (it ends in a digest of the generator's resolved settings), so a
-# workspace that also holds one made by older weights or defaults is not ambiguous.
-GENERATE := $(BIN)/synscale generate --world mini --generator mini-pixel --cfg 2.0 --prompts classname --per-class 400 --seed 0 -w $(WORKSPACE) --json
+# The quick mini study (examples/mini.yaml): a grid of six mini-pixel configurations, a real and a
+# synthetic curve and a real + synthetic mix, all stored; then what it found.
 demo: setup
-	$(BIN)/synscale train --world mini --data real --scales 125,250,500,1000,2000 --seed 0 -w $(WORKSPACE) --quiet
-	syn=$$($(GENERATE) | $(PY) -c 'import json, sys; print(json.load(sys.stdin)["path"])') && \
-	syn=$$(basename $$syn) && echo "synthetic dataset: $$syn" && \
-	$(BIN)/synscale measure $$syn -w $(WORKSPACE) && \
-	$(BIN)/synscale train --world mini --data syn:$$syn --scales 125,250,500,1000,2000,4000 --seed 0 -w $(WORKSPACE) --quiet
-	$(BIN)/synscale results -w $(WORKSPACE)
-	$(BIN)/synscale fit -w $(WORKSPACE) --law power --law saturating
-	@echo "results: $(WORKSPACE)/results.duckdb (synscale results -w $(WORKSPACE) --csv runs.csv)"
+	$(BIN)/synscale study run examples/mini.yaml -w $(WORKSPACE)
+	$(BIN)/synscale results -w $(WORKSPACE) --table study_grid
+	$(BIN)/synscale results -w $(WORKSPACE) --table study_fits
+	$(BIN)/synscale classes --curve syn -w $(WORKSPACE)
+	$(BIN)/synscale exchange --synthetic syn -w $(WORKSPACE)
+	@echo "results: $(WORKSPACE)/results.duckdb (synscale results -w $(WORKSPACE) --table NAME --csv FILE)"
 
 test: setup
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(PY) -m pytest -q
 
 bench: setup

@@ -18,9 +18,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP
 import hashlib
 import json
 import resource
-import time
 
 import torch
+from machine import MatmulPeak, timed
 
 from synscale.generators import GENERATORS
 from synscale.worlds.mini import CLASSES
@@ -32,32 +32,6 @@ IMAGES = 2048
 RUNS = 3
 STREAMED = 10_000
 STREAM_CHUNK = 1000
-PEAK_SIZE = 2048
-
-
-class MatmulPeak:
-    """Best fp32 ``torch.mm`` speed seen. Sampled between the generation runs too, so that on a
-    shared machine the peak and the generation speeds are best cases of the same conditions (a
-    peak read only once, during a busy moment, made the fraction exceed 1)."""
-
-    def __init__(self) -> None:
-        self.a, self.b = torch.randn(PEAK_SIZE, PEAK_SIZE), torch.randn(PEAK_SIZE, PEAK_SIZE)
-        torch.mm(self.a, self.b)
-        self.best_seconds = float("inf")
-
-    def sample(self, runs: int = 3) -> None:
-        for _ in range(runs):
-            self.best_seconds = min(self.best_seconds, _timed(lambda: torch.mm(self.a, self.b)))
-
-    @property
-    def gflops(self) -> float:
-        return 2 * PEAK_SIZE**3 / self.best_seconds / 1e9
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def prompts_and_seeds(n: int, offset: int = 0) -> tuple[list[str], list[int]]:
@@ -71,7 +45,7 @@ def bench_family(name: str, peak: MatmulPeak) -> dict[str, object]:
     best = float("inf")
     for _ in range(RUNS):
         peak.sample()
-        best = min(best, _timed(lambda: generator.generate(prompts, seeds, CFG)))
+        best = min(best, timed(lambda: generator.generate(prompts, seeds, CFG)))
     flops = generator.sampler.flops(CFG)
     rate = IMAGES / best
     # Stream 10,000 images through, keeping only a hash of their bytes.

@@ -1,6 +1,7 @@
 """The foundation's command line: train a curve, reuse stored runs, and refuse bad input."""
 
-import json
+
+import itertools
 
 import pytest
 
@@ -54,8 +55,11 @@ def test_yaml_config_and_set_overrides(cli, fast_recipe, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--world", "moon"], "unknown world 'moon'; valid choices: imagenet, mini"),
-    (["--model", "resnet_tiny9"], "unknown model 'resnet_tiny9'; valid choices: mini_resnet, mini_vit"),
-    (["--scales", "0,10"], "scales must be positive"),
+    (["--model", "resnet_tiny9"], ("unknown model 'resnet_tiny9'; valid choices: mini_resnet, "
+                                  "mini_resnet_wide, mini_vit")),
+    (["--scales", "0,10"], "scale 0 is only meaningful for a real+synthetic mix"),
+    (["--scales", "-5,10"], "scales must not be negative"),
+    (["--data", "real99999+syn:x"], "no synthetic dataset 'x'"),
     (["--scales", "10,5000"], "scale 5000 is larger than the real pool (2000 images)"),
     (["--scales", "10,ten"], "--scales must be comma-separated integers"),
     (["--data", "fake"], "unknown training data 'fake'"),
@@ -106,5 +110,5 @@ def test_mini_real_curve_meets_the_issue_bar(cli, tmp_path):
                  "--seed", "0", "--workspace", tmp_path, "--json")
     runs = result.json_lines()
     losses = [r["val_loss"] for r in runs]
-    assert all(b < a for a, b in zip(losses, losses[1:]))
+    assert all(b < a for a, b in itertools.pairwise(losses))
     assert runs[-1]["val_top1"] >= 0.95

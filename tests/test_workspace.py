@@ -14,10 +14,9 @@ def test_artifact_is_named_by_config_and_inputs(tmp_path):
 
 def test_building_is_atomic(tmp_path):
     ws = Workspace(tmp_path)
-    with pytest.raises(RuntimeError):
-        with ws.building("runs", "x", {"k": 1}) as folder:
-            (folder / "half.bin").write_bytes(b"half")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), ws.building("runs", "x", {"k": 1}) as folder:
+        (folder / "half.bin").write_bytes(b"half")
+        raise RuntimeError("crash")
     assert ws.find("runs", "x", {"k": 1}) is None
     assert list((tmp_path / "runs").iterdir()) == []  # no temporary left behind
     with ws.building("runs", "x", {"k": 1}) as folder:

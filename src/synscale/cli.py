@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,7 +24,7 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config key: a.b=c.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: a.b=c.")]
 
 
 @app.command()
@@ -37,7 +37,7 @@ def worlds() -> None:
 
 
 @app.command("world-info")
-def world_info(name: str, root: Annotated[Optional[Path], typer.Option(
+def world_info(name: str, root: Annotated[Path | None, typer.Option(
         help="Data root of the imagenet world (see README).")] = None) -> None:
     """Pool sizes, classes and OOD sets of a world."""
     from synscale.worlds import get_world
@@ -57,13 +57,13 @@ def world_info(name: str, root: Annotated[Optional[Path], typer.Option(
 
 @app.command()
 def train(
-    world: Annotated[Optional[str], typer.Option(help="World name (see `synscale worlds`).")] = None,
-    data: Annotated[Optional[str], typer.Option(help="Training data: real, or a synthetic dataset.")] = None,
-    scales: Annotated[Optional[str], typer.Option(help="Comma-separated dataset sizes D.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Run seed (subsets, init, data order).")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Classifier (timm name or mini_resnet/mini_vit).")] = None,
-    root: Annotated[Optional[Path], typer.Option(help="Data root of worlds that read user data.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="YAML file of a CurveConfig.")] = None,
+    world: Annotated[str | None, typer.Option(help="World name (see `synscale worlds`).")] = None,
+    data: Annotated[str | None, typer.Option(help="Training data: real, or a synthetic dataset.")] = None,
+    scales: Annotated[str | None, typer.Option(help="Comma-separated dataset sizes D.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Run seed (subsets, init, data order).")] = None,
+    model: Annotated[str | None, typer.Option(help="Classifier (timm name or mini_resnet/mini_vit).")] = None,
+    root: Annotated[Path | None, typer.Option(help="Data root of worlds that read user data.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML file of a CurveConfig.")] = None,
     set_: SetOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
@@ -91,8 +91,9 @@ def train(
 
 @app.command()
 def results(workspace: WorkspaceOpt = Path("workspace"),
-            csv: Annotated[Optional[Path], typer.Option(help="Also write the table to CSV.")] = None,
-            table: Annotated[str, typer.Option(help="runs, set_metrics, class_metrics or fits.")] = "runs",
+            csv: Annotated[Path | None, typer.Option(help="Also write the table to CSV.")] = None,
+            table: Annotated[str, typer.Option(help="runs, set_metrics, class_metrics, fits, datasets, "
+                                                    "dataset_metrics, class_fits, exchange_rates, ...")] = "runs",
             ) -> None:
     """Print the stored results of a workspace as a table."""
     from synscale.workspace import Workspace
@@ -106,18 +107,18 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
 
 @app.command()
 def generate(
-    world: Annotated[Optional[str], typer.Option(help="World whose classes to generate.")] = None,
-    generator: Annotated[Optional[str], typer.Option(help="Generator (mini-pixel, mini-latent, mini-masked, diffusers).")] = None,
-    cfg: Annotated[Optional[float], typer.Option(help="Classifier-free guidance scale (>= 0).")] = None,
-    prompts: Annotated[Optional[str], typer.Option(help="Prompt strategy (see `synscale strategies`).")] = None,
-    per_class: Annotated[Optional[int], typer.Option(help="Images per class.")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Dataset seed (prompts and per-image seeds).")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="Sampling steps (default: the generator's).")] = None,
+    world: Annotated[str | None, typer.Option(help="World whose classes to generate.")] = None,
+    generator: Annotated[str | None, typer.Option(help="Generator (mini-pixel, mini-latent, mini-masked, diffusers).")] = None,
+    cfg: Annotated[float | None, typer.Option(help="Classifier-free guidance scale (>= 0).")] = None,
+    prompts: Annotated[str | None, typer.Option(help="Prompt strategy (see `synscale strategies`).")] = None,
+    per_class: Annotated[int | None, typer.Option(help="Images per class.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Dataset seed (prompts and per-image seeds).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Sampling steps (default: the generator's).")] = None,
     engine: Annotated[str, typer.Option(help="local (one process) or ray (Ray Data actor pool).")] = "local",
-    workers: Annotated[Optional[int], typer.Option(help="Ray actors (--engine ray; default: one per GPU, else 1).")] = None,
-    address: Annotated[Optional[str], typer.Option(help="Address of a running Ray cluster.")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="Torch threads per worker.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="YAML file of a GenerateConfig.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Ray actors (--engine ray; default: one per GPU, else 1).")] = None,
+    address: Annotated[str | None, typer.Option(help="Address of a running Ray cluster.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Torch threads per worker.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML file of a GenerateConfig.")] = None,
     set_: SetOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
@@ -150,7 +151,7 @@ def generate(
 def regenerate(
     dataset: Annotated[Path, typer.Argument(help="Dataset folder (workspace/datasets/<name>).")],
     image_id: Annotated[int, typer.Argument(metavar="ID", help="Image id (the manifest's id).")],
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Where to write the PNG.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where to write the PNG.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Remake one image from its manifest row and check that its bytes match (exit 1 if not)."""
@@ -172,15 +173,15 @@ def regenerate(
 def prompts(
     world: Annotated[str, typer.Option(help="World name (see `synscale worlds`).")] = "mini",
     strategy: Annotated[str, typer.Option(help="Prompt strategy (see `synscale strategies`).")] = "classname",
-    classes: Annotated[Optional[str], typer.Option(help="Comma-separated class ids (default: all).")] = None,
+    classes: Annotated[str | None, typer.Option(help="Comma-separated class ids (default: all).")] = None,
     per_class: Annotated[int, typer.Option(help="Prompts (images to generate) per class.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the assignment of prompts to images.")] = 0,
-    captioner: Annotated[Optional[str], typer.Option(help="captions: attributes, blip2 or file.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="word2sen T5 / blip2 model: local dir or hub id.")] = None,
-    captions_file: Annotated[Optional[Path], typer.Option(help="captions with --captioner file: CSV/JSONL.")] = None,
-    sentences: Annotated[Optional[int], typer.Option(help="word2sen: sentences per class (100).")] = None,
-    root: Annotated[Optional[Path], typer.Option(help="Data root of worlds that read user data.")] = None,
-    workspace: Annotated[Optional[Path], typer.Option("--workspace", "-w", help="Cache tables and sentences here.")] = None,
+    captioner: Annotated[str | None, typer.Option(help="captions: attributes, blip2 or file.")] = None,
+    model: Annotated[str | None, typer.Option(help="word2sen T5 / blip2 model: local dir or hub id.")] = None,
+    captions_file: Annotated[Path | None, typer.Option(help="captions with --captioner file: CSV/JSONL.")] = None,
+    sentences: Annotated[int | None, typer.Option(help="word2sen: sentences per class (100).")] = None,
+    root: Annotated[Path | None, typer.Option(help="Data root of worlds that read user data.")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Cache tables and sentences here.")] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -210,15 +211,15 @@ def strategies() -> None:
 
 @app.command()
 def fit(
-    curves: Annotated[Optional[Path], typer.Option(
+    curves: Annotated[Path | None, typer.Option(
         help="CSV file with columns curve,D,loss[,seed].")] = None,
-    workspace: Annotated[Optional[Path], typer.Option(
+    workspace: Annotated[Path | None, typer.Option(
         "--workspace", "-w", help="Fit every curve stored in this workspace.")] = None,
-    law: Annotated[Optional[list[str]], typer.Option(
+    law: Annotated[list[str] | None, typer.Option(
         help="power, saturating, broken or m4; repeat to fit several. Default: power.")] = None,
-    ref_scale: Annotated[Optional[float], typer.Option(
+    ref_scale: Annotated[float | None, typer.Option(
         "--ref-scale", help="Reference scale D_I of Eq. 2 (default: geometric mean of D).")] = None,
-    holdout_last: Annotated[Optional[int], typer.Option(
+    holdout_last: Annotated[int | None, typer.Option(
         "--holdout-last", help="Fit without the last N scales; score them.")] = None,
     choose_range: Annotated[bool, typer.Option(
         "--choose-range", help="Drop small scales when forward validation says so.")] = False,
@@ -256,8 +257,8 @@ def _fit_rows(rows: list[dict]) -> list[dict[str, object]]:
 def measure(
     dataset: Annotated[str, typer.Argument(help="Dataset folder or name in the workspace, or real:<pool>.")],
     per_class: Annotated[int, typer.Option(help="Images per class to score (lowest ids).")] = 50,
-    world: Annotated[Optional[str], typer.Option(help="World (default: the dataset's).")] = None,
-    reference_weights: Annotated[Optional[Path], typer.Option(
+    world: Annotated[str | None, typer.Option(help="World (default: the dataset's).")] = None,
+    reference_weights: Annotated[Path | None, typer.Option(
         help="Local weights of a pretrained reference classifier (ImageNet); default: train one.")] = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
@@ -277,6 +278,161 @@ def measure(
     print_table(result["per_class"], "per class")
 
 
+study_app = typer.Typer(no_args_is_help=True, help="A whole study from one YAML file (see examples/).")
+app.add_typer(study_app, name="study")
+StudyArg = Annotated[Path, typer.Argument(help="Study file (YAML), e.g. examples/mini.yaml.")]
+EngineOpt = Annotated[str, typer.Option(help="local (processes on this machine) or ray.")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    help="Training runs at once (default: one per core; Ray: as many).")]
+
+
+@study_app.command("run")
+def study_run(
+    study_file: StudyArg,
+    engine: EngineOpt = "local",
+    workers: WorkersOpt = None,
+    address: Annotated[str | None, typer.Option(help="Address of a running Ray cluster.")] = None,
+    set_: SetOpt = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a study: generate, measure, train, fit; skips what is done, retries what failed."""
+    from synscale.engine.tasks import TaskPool
+    from synscale.study import load_study, run_study
+    from synscale.workspace import Workspace
+
+    study = load_study(study_file, set_)
+    pool = TaskPool.default(engine, workers, address, study.execution.threads_per_run,
+                            study.execution.cpus_per_task)
+    log = (lambda line: None) if json_ or quiet else (lambda line: out.print(line, highlight=False))
+    report = run_study(study, Workspace(workspace), pool, quiet=quiet or json_, log=log,
+                       source=str(study_file))
+    if json_:
+        print_json(report.as_dict())
+    else:
+        made = ", ".join(f"{v} {k}" for k, v in report.made.items()) or "nothing new (all done)"
+        out.print(f"study {report.study}: {made} in {report.seconds:.0f} s"
+                  + (f"; {len(report.failed)} FAILED (synscale study status -w {workspace})"
+                     if report.failed else ""), highlight=False)
+    if report.failed:  # exit 1: the study ran, but not all of it succeeded
+        raise typer.Exit(1)
+
+
+@study_app.command("plan")
+def study_plan(
+    study_file: StudyArg,
+    workers: WorkersOpt = None,
+    calibrate: Annotated[bool, typer.Option(
+        help="Measure this machine's throughputs for the time estimate (a few seconds).")] = True,
+    set_: SetOpt = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+) -> None:
+    """What a study will generate and train, what is already done, and how long the rest takes."""
+    from synscale.engine.tasks import TaskPool
+    from synscale.study import load_study
+    from synscale.study.summary import plan_summary
+    from synscale.workspace import Workspace
+
+    study = load_study(study_file, set_)
+    pool = TaskPool.default("local", workers, None, study.execution.threads_per_run)
+    summary = plan_summary(study, Workspace(workspace, create=False) if workspace.exists()
+                           else Workspace(workspace), pool.workers, calibrate)
+    if json_:
+        print_json(summary)
+        return
+    print_table(summary["datasets"], f"datasets of study {summary['study']}")
+    print_table(summary["curves"], "curves (grid: every configuration at D_I)")
+    totals = summary["totals"]
+    out.print(f"to do: {totals['images_to_generate']:,} images to generate, "
+              f"{totals['runs_to_train']} of {totals['runs']} runs to train "
+              f"({totals['iterations_to_train']:,} iterations)", highlight=False)
+    for stage, parts in summary["stages"].items():
+        out.print(f"  {stage}: " + ", ".join(f"{v} {k}" for k, v in parts.items()), highlight=False)
+    if "estimate_s" in summary:
+        est = summary["estimate_s"]
+        out.print(f"estimate on this machine ({est['workers']} worker(s)): {est['total']} s "
+                  f"(generate {est['generate']}, measure {est['measure']}, train {est['train']}, "
+                  f"analyse {est['analyse']}); measured: "
+                  + ", ".join(f"{k} {v:,} img/s" for k, v in summary["measured_rates"].items()),
+                  highlight=False)
+
+
+@study_app.command("status")
+def study_status(
+    workspace: WorkspaceOpt = Path("workspace"),
+    name: Annotated[str | None, typer.Option(help="Only this study (default: every one).")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Done / pending / failed per stage of every study in a workspace, and why each failed."""
+    from synscale.study.summary import status_summary
+    from synscale.workspace import Workspace
+
+    for study in status_summary(Workspace(workspace, create=False), name):
+        if json_:
+            print_json(study)
+            continue
+        out.print(f"[bold]{study['study']}[/bold]")
+        for stage, parts in study["stages"].items():
+            out.print(f"  {stage}: " + ", ".join(f"{v} {k}" for k, v in parts.items()), highlight=False)
+        for failure in study["failed"]:
+            out.print(f"  FAILED {failure['stage']} {failure['item']}: {failure['error']}",
+                      markup=False, highlight=False)
+
+
+@app.command()
+def classes(
+    curve: Annotated[str, typer.Option(help="Curve: a study's short name or a data value (prefix ok).")],
+    set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
+    ref_scale: Annotated[float | None, typer.Option(
+        "--ref-scale", help="D_I (default: the study's, else the real pool's size).")] = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+    csv: Annotated[Path | None, typer.Option(help="Also write the table to CSV.")] = None,
+) -> None:
+    """Per-class scaling of a curve: k with its interval, performance at D_I, group, and real k."""
+    from synscale.study.commands import per_class
+    from synscale.workspace import Workspace
+
+    rows = per_class(Workspace(workspace, create=False), curve, set_name, ref_scale)
+    if csv:
+        import pandas as pd
+
+        pd.DataFrame(rows).to_csv(csv, index=False)
+    if json_:
+        for row in rows:
+            print_json(row)
+        return
+    print_table([{k: (" .. ".join(f"{x:.3g}" for x in v) if k.endswith("_ci") else v)
+                  for k, v in row.items()} for row in rows], f"classes of {curve} ({set_name})")
+
+
+@app.command()
+def exchange(
+    synthetic: Annotated[str, typer.Option(help="Synthetic curve (short name or data value).")],
+    real: Annotated[str | None, typer.Option(help="Real curve (default: the real curve of the same model).")] = None,
+    set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
+    ref_scale: Annotated[float | None, typer.Option(
+        "--ref-scale", help="D_I (default: the study's, else the real pool's size).")] = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+) -> None:
+    """How many synthetic images match one real image, at every real scale, with an interval."""
+    from synscale.study.commands import exchange_rates
+    from synscale.workspace import Workspace
+
+    rows = exchange_rates(Workspace(workspace, create=False), synthetic, real, set_name, ref_scale)
+    if json_:
+        for row in rows:
+            print_json(row)
+        return
+    print_table([{"D_real": r["D_real"], "loss": r["loss"], "D_synthetic": r["D_synthetic"],
+                  "rate": r["rate"], "rate_ci": " .. ".join("unreachable" if v is None else f"{v:.3g}"
+                                                            for v in r["rate_ci"])} for r in rows],
+                f"exchange rate {synthetic} vs {real or 'real'} ({set_name})")
+
+
 mini_app = typer.Typer(no_args_is_help=True, help="The mini world's own text-to-image models.")
 app.add_typer(mini_app, name="mini")
 
@@ -284,10 +440,10 @@ app.add_typer(mini_app, name="mini")
 @mini_app.command("train-generator")
 def mini_train_generator(
     family: Annotated[str, typer.Option(help="pixel (like Imagen), latent (like SD) or masked (like Muse).")],
-    minutes: Annotated[Optional[float], typer.Option(help="Time budget (default 15).")] = None,
-    steps: Annotated[Optional[int], typer.Option(help="Exact step count (repeats a run).")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Time budget (default 15).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Exact step count (repeats a run).")] = None,
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Weights folder.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Weights folder.")] = None,
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

@@ -44,7 +44,8 @@ def build(cls: type[C], data: dict[str, Any], source: str = "config") -> C:
         if first["type"] == "extra_forbidden":
             valid = ", ".join(sorted(_field_names(cls, first["loc"][:-1])))
             raise ConfigError(f"{source}: unknown key {where!r}; valid keys: {valid}") from None
-        raise ConfigError(f"{source}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{source}: {where}: {message}") from None
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

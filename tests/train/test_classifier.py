@@ -4,7 +4,7 @@ import torch
 from synscale.data.datasets import LabeledImages
 from synscale.errors import UnknownNameError
 from synscale.train.augment import AUGMENTS
-from synscale.train.classifier import TrainRecipe, TrainedClassifier, train_classifier
+from synscale.train.classifier import TrainedClassifier, TrainRecipe, train_classifier
 from synscale.train.evaluate import evaluate, score
 from synscale.train.models import create_classifier
 from synscale.train.schedule import Schedule

@@ -2,9 +2,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-import synscale.train.reference as reference
 from synscale.errors import DataError
-from synscale.train.classifier import TrainRecipe, TrainedClassifier
+from synscale.train import reference
+from synscale.train.classifier import TrainedClassifier, TrainRecipe
 from synscale.train.models import create_classifier
 from synscale.train.schedule import Schedule
 from synscale.workspace import Workspace

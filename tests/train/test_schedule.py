@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -12,7 +13,7 @@ def test_iterations_are_linear_in_log_scale():
     assert s.iterations(100) == 200 and s.iterations(10000) == 600
     assert s.iterations(1000) == 400  # halfway in log D
     steps = [s.iterations(d) for d in (100, 200, 400, 800)]
-    diffs = {b - a for a, b in zip(steps, steps[1:])}
+    diffs = {b - a for a, b in itertools.pairwise(steps)}
     assert max(diffs) - min(diffs) <= 1  # equal steps per doubling, up to rounding
     assert s.iterations(31) == round(200 - 400 * math.log(100 / 31) / math.log(100))  # extends the line
     assert s.iterations(10) == s.min_iterations  # the line reaches 0 there: floored

@@ -39,10 +39,17 @@ def measure(dataset: str | Path, workspace: Workspace, per_class: int = DEFAULT_
         the_world = get_world(world or synthetic.card["world"])
         images = synthetic.load(per_class, the_world.channels, the_world.image_size)
     # 2. The reference classifier (trained once per workspace on the real train pool).
-    from synscale.train.reference import reference_classifier
+    from synscale.train.reference import reference_classifier, reference_key
 
     reference = reference_classifier(the_world, workspace, weights=reference_weights, quiet=quiet)
-    return measure_images(images, the_world, reference, metrics)
+    result = measure_images(images, the_world, reference, metrics)
+    # 3. A synthetic dataset's measurement is stored, keyed by dataset and reference.
+    if not str(dataset).startswith(REAL_PREFIX):
+        with workspace.store() as store:
+            store.add_dataset(synthetic.name, synthetic.card)
+            store.add_measurement(synthetic.name, per_class,
+                                  reference_key(reference.spec["model"], 0, reference_weights), result)
+    return result
 
 
 def measure_images(images: LabeledImages, world: World, reference: TrainedClassifier,

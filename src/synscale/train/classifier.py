@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from timm.data import resolve_data_config
+from torch import nn
 
 from synscale.config import FrozenConfig
 from synscale.data.datasets import ImageDataset, LabeledImages

@@ -8,26 +8,37 @@ accepts every timm model (e.g. ``vit_base_patch16_224`` for ImageNet, as in the 
 from __future__ import annotations
 
 import timm
-import torch.nn as nn
 from timm.models import register_model
 from timm.models.resnet import BasicBlock, ResNet
 from timm.models.vision_transformer import VisionTransformer
+from torch import nn
 
 from synscale.errors import UnknownNameError
 
-MINI_MODELS = ("mini_resnet", "mini_vit")
+MINI_MODELS = ("mini_resnet", "mini_resnet_wide", "mini_vit")
 
 
 @register_model
 def mini_resnet(pretrained: bool = False, **kwargs: object) -> ResNet:
     """ResNet for 16x16 inputs: 3x3 stem, max-pool, stages of 16/32/64/64 channels at 8/4/2/1 px."""
+    return _mini_resnet((16, 32, 64, 64), kwargs)
+
+
+@register_model
+def mini_resnet_wide(pretrained: bool = False, **kwargs: object) -> ResNet:
+    """``mini_resnet`` at twice the width (32/64/128/128 channels, ~4x the parameters): the
+    larger-capacity classifier of a study, as ViT-L is to ViT-B in the paper."""
+    return _mini_resnet((32, 64, 128, 128), kwargs)
+
+
+def _mini_resnet(channels: tuple[int, int, int, int], kwargs: dict[str, object]) -> ResNet:
     kwargs = _architecture_kwargs(kwargs)
     in_chans = int(kwargs.pop("in_chans", 1))
-    model = ResNet(BasicBlock, layers=(1, 1, 1, 1), channels=(16, 32, 64, 64), stem_type="deep",
-                   stem_width=8, in_chans=in_chans, **kwargs)
+    model = ResNet(BasicBlock, layers=(1, 1, 1, 1), channels=channels, stem_type="deep",
+                   stem_width=channels[0] // 2, in_chans=in_chans, **kwargs)
     # The deep stem's stride-2 convs plus max-pool would shrink 16x16 to 4x4 before any stage;
     # one stride-1 conv keeps 8x8 for the first stage (full-resolution stages cost 4x for ~no gain).
-    model.conv1 = nn.Conv2d(in_chans, 16, kernel_size=3, stride=1, padding=1, bias=False)
+    model.conv1 = nn.Conv2d(in_chans, channels[0], kernel_size=3, stride=1, padding=1, bias=False)
     return model
 
 

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synscale.train.classifier import TrainRecipe, TrainedClassifier, train_classifier
+from synscale.train.classifier import TrainedClassifier, TrainRecipe, train_classifier
 from synscale.train.runs import resolve_recipe
+from synscale.train.schedule import Schedule
 from synscale.workspace import Workspace
 from synscale.worlds.base import World
 
 
-def reference_classifier(world: World, workspace: Workspace, recipe: TrainRecipe = TrainRecipe(),
+def reference_classifier(world: World, workspace: Workspace, recipe: TrainRecipe | None = None,
                          seed: int = 0, weights: Path | None = None,
                          quiet: bool = False) -> TrainedClassifier:
-    recipe = resolve_recipe(recipe, world)
+    recipe = resolve_recipe(recipe or TrainRecipe(), world)
     if weights is not None:
         return TrainedClassifier.from_timm_weights(recipe.model or "", Path(weights), world.num_classes)
-    identity = {"world": world.name, "pool": "train", "seed": seed,
-                "recipe": recipe.model_dump(mode="json")}
-    name = f"{world.name}-{recipe.model}"
+    name, identity = reference_identity(world, recipe, seed)
     found = workspace.find("reference", name, identity)
     if found is None:
         classifier, _ = train_classifier(world.pool("train"), world.num_classes, recipe, seed, quiet)
@@ -31,3 +30,18 @@ def reference_classifier(world: World, workspace: Workspace, recipe: TrainRecipe
             classifier.save(folder)
         found = workspace.artifact_path("reference", name, identity)
     return TrainedClassifier.load(found.path)
+
+
+def reference_key(model: str, seed: int = 0, weights: str | Path | None = None,
+                  schedule: Schedule | None = None) -> str:
+    """How stored measurements name the reference classifier that scored them."""
+    if weights is not None:
+        return f"weights:{weights}"
+    return f"{model}-s{seed}" + ("" if schedule is None else f"-{schedule.digest()[:8]}")
+
+
+def reference_identity(world: World, recipe: TrainRecipe, seed: int) -> tuple[str, dict[str, object]]:
+    """The reference artifact's name and identity (``recipe`` resolved)."""
+    identity = {"world": world.name, "pool": "train", "seed": seed,
+                "recipe": recipe.model_dump(mode="json")}
+    return f"{world.name}-{recipe.model}", identity

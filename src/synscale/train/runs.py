@@ -1,25 +1,29 @@
 """A scaling curve: train one classifier per scale D on nested subsets, evaluate, store.
 
 Each run is an artifact (its trained weights) named by the hash of everything that decides it,
-so a run already in the store is never trained again and a stopped curve resumes.
+so a run already in the store is never trained again and a stopped curve resumes. A run is a
+``RunTask`` (picklable: it names its data, it does not hold it) executed by ``execute_run`` in any
+process; only the caller writes the store. ``synscale train`` and a study's engines call the same
+two functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import field_validator
+import torch
+from pydantic import Field, field_validator
 
 from synscale.config import FrozenConfig
-from synscale.data.subsets import nested_subset
 from synscale.errors import DataError
 from synscale.store import RunRecord
-from synscale.train.classifier import TrainRecipe, train_classifier
 from synscale.train.augment import AUGMENTS
+from synscale.train.classifier import TrainRecipe, train_classifier
 from synscale.train.evaluate import evaluate
 from synscale.train.models import check_model_name
-from synscale.train.sources import resolve_training_data
+from synscale.train.sources import TrainingData, resolve_training_data
 from synscale.workspace import Workspace
 from synscale.worlds import get_world
 from synscale.worlds.base import World
@@ -31,17 +35,17 @@ class CurveConfig(FrozenConfig):
     world: str = "mini"
     world_root: str | None = None  # data root, for worlds that read user data (imagenet)
     data: str = "real"
-    scales: list[int] = [125, 250, 500, 1000, 2000]
+    scales: list[int] = Field(default_factory=lambda: [125, 250, 500, 1000, 2000])
     seed: int = 0
     recipe: TrainRecipe = TrainRecipe()
 
     @field_validator("scales")
     @classmethod
-    def _positive(cls, scales: list[int]) -> list[int]:
+    def _not_negative(cls, scales: list[int]) -> list[int]:
         if not scales:
             raise ValueError("give at least one scale")
-        if min(scales) <= 0:
-            raise ValueError(f"scales must be positive, got {min(scales)}")
+        if min(scales) < 0:
+            raise ValueError(f"scales must not be negative, got {min(scales)}")
         return sorted(set(scales))
 
 
@@ -54,41 +58,90 @@ def resolve_recipe(recipe: TrainRecipe, world: World) -> TrainRecipe:
     return resolved
 
 
-def run_curve(config: CurveConfig, workspace: Workspace, quiet: bool = False) -> Iterator[RunRecord]:
-    """Yield one record per scale, training only the runs the store does not have yet."""
-    # 1. Resolve the world, the recipe and the training data; check every scale before any work.
+@dataclass(frozen=True)
+class RunTask:
+    """Everything one training run needs, by name: cheap to send to another process."""
+
+    world: str
+    world_root: str | None
+    data: TrainingData
+    scale: int  # D; for a mix, the synthetic images S added to the R real ones
+    seed: int
+    recipe: TrainRecipe  # resolved
+    workspace: str
+    threads: int | None = None  # torch threads while training (None: leave as is)
+
+    @property
+    def identity(self) -> dict[str, object]:
+        return {"world": self.world, "data": self.data.identity, "scale": self.scale,
+                "seed": self.seed, "recipe": self.recipe.model_dump(mode="json")}
+
+    @property
+    def name(self) -> str:
+        return f"{self.world}-{self.data.name}-{self.recipe.model}-D{self.scale}-s{self.seed}"
+
+    @property
+    def run_id(self) -> str:
+        return Workspace(self.workspace).artifact_path("runs", self.name, self.identity).digest
+
+    @property
+    def iterations(self) -> int:
+        return self.recipe.schedule.iterations(self.data.sizes(self.scale)[0])
+
+
+def plan_runs(config: CurveConfig, workspace: Workspace, threads: int | None = None) -> list[RunTask]:
+    """The runs of a curve; names, data and scales are checked here, before any work."""
     world = get_world(config.world, root=config.world_root)
     recipe = resolve_recipe(config.recipe, world)
     data = resolve_training_data(world, config.data, workspace)
-    labels = data.dataset.label_array
-    too_big = [s for s in config.scales if s > len(labels)]
-    if too_big:
-        raise DataError(f"scale {too_big[0]} is larger than the {data.name} pool "
-                        f"({len(labels)} images)")
-    eval_sets = {"val": world.pool("val"), **{n: world.ood(n) for n in world.ood_names()}}
+    check_scales(data, config.scales, world)
+    return [RunTask(config.world, config.world_root, data, scale, config.seed, recipe,
+                    str(workspace.root), threads) for scale in config.scales]
 
+
+def check_scales(data: TrainingData, scales: list[int], world: World) -> None:
+    if data.kind != "mix" and 0 in scales:
+        raise DataError(f"scale 0 is only meaningful for a real+synthetic mix, not {data.name}")
+    limit = data.pool_size(world)
+    too_big = [s for s in scales if s > limit]
+    if too_big:
+        what = "synthetic images added" if data.kind == "mix" else "scale"
+        raise DataError(f"{what} {too_big[0]} is larger than the {data.name} pool ({limit} images)")
+
+
+def execute_run(task: RunTask, quiet: bool = True) -> RunRecord:
+    """Train, evaluate on val and every OOD set, save the weights; return the record to store."""
+    previous = torch.get_num_threads()
+    if task.threads:
+        torch.set_num_threads(task.threads)
+    try:
+        # 1. The nested, class-balanced training subset of this scale and seed.
+        world = get_world(task.world, root=task.world_root)
+        images = task.data.subset(world, task.scale, task.seed)
+        # 2. Train, then evaluate on val and every OOD set.
+        classifier, stats = train_classifier(images, world.num_classes, task.recipe, task.seed, quiet)
+        eval_sets = {"val": world.pool("val"), **{n: world.ood(n) for n in world.ood_names()}}
+        sets = {name: evaluate(classifier, ds, task.recipe.eval_batch_size)
+                for name, ds in eval_sets.items()}
+        # 3. Weights first (atomically); the caller stores the record.
+        workspace = Workspace(task.workspace)
+        with workspace.building("runs", task.name, task.identity) as folder:
+            classifier.save(Path(folder))
+    finally:
+        torch.set_num_threads(previous)
+    total, real, synthetic = task.data.sizes(task.scale)
+    return RunRecord(task.run_id, world.name, task.data.name, task.recipe.model or "", total,
+                     task.seed, stats.iterations, stats.images_per_s, stats.data_wait_fraction,
+                     stats.seconds, task.identity, sets, real, synthetic)
+
+
+def run_curve(config: CurveConfig, workspace: Workspace, quiet: bool = False) -> Iterator[RunRecord]:
+    """Yield one record per scale, training only the runs the store does not have yet."""
+    tasks = plan_runs(config, workspace)
     with workspace.store() as store:
-        for scale in config.scales:
-            # 2. A run is identified by everything that decides its result.
-            identity = {"world": config.world, "data": data.identity, "scale": scale,
-                        "seed": config.seed, "recipe": recipe.model_dump(mode="json")}
-            name = f"{world.name}-{data.name}-{recipe.model}-D{scale}-s{config.seed}"
-            artifact = workspace.artifact_path("runs", name, identity)
-            stored = store.get_run(artifact.digest)
-            if stored is not None:
-                yield stored
-                continue
-            # 3. Train on the nested, class-balanced subset of D images.
-            subset = data.dataset.subset(nested_subset(labels, scale, config.seed),
-                                         f"{data.name}-D{scale}")
-            classifier, stats = train_classifier(subset, world.num_classes, recipe, config.seed, quiet)
-            # 4. Evaluate on val and every OOD set; save weights, then the store rows.
-            sets = {set_name: evaluate(classifier, ds, recipe.eval_batch_size)
-                    for set_name, ds in eval_sets.items()}
-            with workspace.building("runs", name, identity) as folder:
-                classifier.save(Path(folder))
-            record = RunRecord(artifact.digest, world.name, data.name, recipe.model or "", scale,
-                               config.seed, stats.iterations, stats.images_per_s,
-                               stats.data_wait_fraction, stats.seconds, identity, sets)
-            store.add_run(record)
-            yield record
+        for task in tasks:
+            stored = store.get_run(task.run_id)
+            if stored is None:
+                stored = execute_run(task, quiet)
+                store.add_run(stored)
+            yield stored

@@ -1,0 +1,170 @@
+"""Independent tasks (a study's training runs) on this machine or on a Ray cluster.
+
+``run_tasks(function, tasks, pool)`` calls ``function(task)`` for every task and yields
+``(index, Outcome)`` as each one finishes. A task that raises is an ``Outcome`` with its error,
+never an exception in the caller: one failed run must not stop the others. The caller (the
+driver) is the only process that writes the results store.
+
+- ``local`` with one worker runs the tasks in this process, one after another;
+- ``local`` with N workers runs N spawned processes (on Linux they die with the driver, so a
+  killed study leaves no orphan training on);
+- ``ray`` makes every task a Ray task with ``threads`` CPUs (one GPU each where the cluster has
+  GPUs), on a local Ray instance or the cluster at ``address``.
+
+Every task runs with the same torch thread count whatever the engine, so a run gives the same
+numbers under every engine and worker count.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import torch
+
+from synscale.errors import ConfigError
+
+T = TypeVar("T")
+R = TypeVar("R")
+ENGINE_NAMES = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[R]):
+    value: R | None = None
+    error: str | None = None  # "ExceptionType: message" when the task failed
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class TaskPool:
+    """Where tasks run: ``engine`` (local or ray), ``workers`` at once, ``threads`` each (Ray
+    reserves ``cpus_per_task`` CPUs per task, by default ``threads``)."""
+
+    engine: str = "local"
+    workers: int = 1
+    threads: int = 1
+    address: str | None = None
+    cpus_per_task: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINE_NAMES:
+            raise ConfigError(f"unknown engine {self.engine!r}; valid choices: {', '.join(ENGINE_NAMES)}")
+        if self.workers < 1 or self.threads < 1:
+            raise ConfigError(f"--workers and threads must be at least 1 (got {self.workers}, "
+                              f"{self.threads})")
+        if self.address is not None and self.engine != "ray":
+            raise ConfigError("--address needs --engine ray")
+
+    @classmethod
+    def default(cls, engine: str = "local", workers: int | None = None, address: str | None = None,
+                threads: int = 1, cpus_per_task: int | None = None) -> TaskPool:
+        """One single-threaded worker per core unless told otherwise (small runs scale better
+        across processes than across threads)."""
+        cpus = cpus_per_task or threads
+        return cls(engine, workers or max(1, (os.cpu_count() or 1) // cpus), threads, address,
+                   cpus_per_task)
+
+
+def run_tasks(function: Callable[[T], R], tasks: Sequence[T],
+              pool: TaskPool) -> Iterator[tuple[int, Outcome[R]]]:
+    if not tasks:
+        return
+    if pool.engine == "ray":
+        yield from _run_ray(function, tasks, pool)
+    elif pool.workers == 1 or len(tasks) == 1:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(pool.threads)
+        try:
+            for index, task in enumerate(tasks):
+                yield index, _guarded(function, task)
+        finally:
+            torch.set_num_threads(previous)
+    else:
+        yield from _run_processes(function, tasks, pool)
+
+
+def _guarded(function: Callable[[T], R], task: T) -> Outcome[R]:
+    try:
+        return Outcome(value=function(task))
+    except Exception as exc:  # noqa: BLE001 - any failure of one task is reported, not raised
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
+        return Outcome(error=f"{type(exc).__name__}: {exc}{where}")
+
+
+def _run_processes(function: Callable[[T], R], tasks: Sequence[T],
+                   pool: TaskPool) -> Iterator[tuple[int, Outcome[R]]]:
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded torch
+    with ProcessPoolExecutor(min(pool.workers, len(tasks)), mp_context=context,
+                             initializer=_init_worker, initargs=(pool.threads,)) as executor:
+        futures = {executor.submit(_guarded, function, task): i for i, task in enumerate(tasks)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    outcome = Outcome(error="a worker process died (out of memory or killed)")
+                yield futures[future], outcome
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(threads)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends SIGKILL to this worker when the driver dies, however it dies."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _run_ray(function: Callable[[T], R], tasks: Sequence[T],
+             pool: TaskPool) -> Iterator[tuple[int, Outcome[R]]]:
+    import ray
+
+    cpus = pool.cpus_per_task or pool.threads
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=pool.address, include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR", configure_logging=True,
+                 num_cpus=None if pool.address else pool.workers * cpus)
+    try:
+        gpus = 1 if ray.cluster_resources().get("GPU", 0) else 0
+        remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(_ray_task)
+        refs = {remote.remote(function, task, pool.threads): i for i, task in enumerate(tasks)}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                try:
+                    outcome = ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 - a worker crash (e.g. out of memory)
+                    outcome = Outcome(error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+                yield refs[ref], outcome
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_task(function: Callable[[T], R], task: T, threads: int) -> Outcome[R]:
+    torch.set_num_threads(threads)
+    return _guarded(function, task)
+

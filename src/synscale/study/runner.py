@@ -1,0 +1,220 @@
+"""``synscale study run``: a study's stages in dependency order, each skipping what is done.
+
+1. record the study (its configurations and curves by short name) in the store;
+2. generate every configuration's dataset (resumable shards; the generation engine);
+3. measure every dataset (recognizability, diversity, FID) with the reference classifier;
+4. train every run not in the store (the task engine: processes or Ray tasks), storing each
+   record as it arrives;
+5. fit every curve on every evaluation set, then the per-class fits and exchange rates.
+
+A failed item (a dataset, a measurement, a run, a fit) is recorded in ``study_failures`` with its
+error and does not stop the others; its dependants wait, and a rerun retries only what failed or
+is missing. Only this (driver) process writes the store, one transaction per item, so a study
+killed at any moment resumes and ends with the same store as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synscale.engine.tasks import TaskPool, run_tasks
+from synscale.errors import SynscaleError
+from synscale.progress import track
+from synscale.store import ResultsStore, RunRecord
+from synscale.study.analysis import (
+    StoredCurve,
+    classes_table,
+    exchange_table,
+    fit_stored_curve,
+    real_reference,
+)
+from synscale.study.config import StudyConfig
+from synscale.study.plan import StudyPlan, build_plan
+from synscale.train.runs import execute_run
+from synscale.workspace import Workspace
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class StudyReport:
+    study: str
+    seconds: float = 0.0
+    made: dict[str, int] = field(default_factory=dict)  # stage -> items done by this run
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"study": self.study, "seconds": round(self.seconds, 1), "made": self.made,
+                "failed": self.failed}
+
+
+def run_study(study: StudyConfig, workspace: Workspace, pool: TaskPool, quiet: bool = False,
+              log: Log = print, source: str = "") -> StudyReport:
+    start = time.perf_counter()
+    plan = build_plan(study, workspace)  # every check, before any work
+    report = StudyReport(study.name)
+    with workspace.store() as store:
+        _record_study(store, plan, source)
+        _generate(plan, store, pool, report, quiet, log)
+        _measure(plan, store, report, quiet, log)
+        _train(plan, store, pool, report, quiet, log)
+        _analyse(plan, store, report, log)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _record_study(store: ResultsStore, plan: StudyPlan, source: str) -> None:
+    study = plan.study
+    previous = store.query("SELECT analysed FROM studies WHERE study = ?", [study.name])
+    store.replace_rows("studies", {"study": study.name}, [{
+        "study": study.name, "config": json.dumps(study.model_dump(mode="json"), sort_keys=True),
+        "source": source, "reference_scale": plan.reference_scale,
+        "model": plan.recipe.model,
+        "analysed": previous["analysed"].iloc[0] if len(previous) else None}])
+    store.replace_rows("study_configs", {"study": study.name}, [
+        {"study": study.name, "name": name, "dataset": item.name, "generator": item.config.generator,
+         "cfg": item.config.cfg, "prompts": item.config.prompts, "seed": item.generate.seed,
+         "per_class": item.generate.per_class} for name, item in plan.datasets.items()])
+    store.replace_rows("study_curves", {"study": study.name}, [
+        {"study": study.name, "name": c.name, "curve": c.key, "world": c.world, "data": c.data.name,
+         "model": c.model, "kind": c.kind, "config": c.config, "real_images": c.data.real_images}
+        for c in plan.curves])
+
+
+def _generate(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyReport,
+              quiet: bool, log: Log) -> None:
+    from synscale.data.synthetic import SyntheticDataset
+    from synscale.engine import make_engine
+    from synscale.generators.job import generate_dataset
+
+    todo = [(name, item) for name, item in plan.datasets.items() if not item.done]
+    if todo:
+        log(f"generate: {len(todo)} of {len(plan.datasets)} datasets to make")
+    engine_workers = pool.workers if pool.engine == "ray" else None
+    for name, item in todo:
+        engine = make_engine(pool.engine, engine_workers, pool.address)
+        with _attempt(store, plan, report, "generate", name, item.generate.model_dump(mode="json"), log):
+            generate_dataset(item.generate, plan.workspace, engine, quiet=quiet)
+            report.made["generate"] = report.made.get("generate", 0) + 1
+    for item in plan.datasets.values():  # the datasets table describes every dataset made
+        if item.done:
+            store.add_dataset(item.name, SyntheticDataset(item.path).card)
+
+
+def _measure(plan: StudyPlan, store: ResultsStore, report: StudyReport, quiet: bool, log: Log) -> None:
+    from synscale.data.synthetic import SyntheticDataset
+    from synscale.metrics.measure import measure_images
+    from synscale.train.reference import reference_classifier
+
+    per_class = plan.study.measure.per_class
+    measured = set(store.query("SELECT dataset FROM dataset_metrics WHERE reference = ? AND "
+                               "measured_per_class = ?", [plan.reference_key, per_class])["dataset"])
+    todo = [(n, d) for n, d in plan.datasets.items() if d.done and d.name not in measured]
+    if not todo:
+        return
+    log(f"measure: {len(todo)} datasets ({per_class} images per class)")
+    ref = plan.study.reference
+    reference = reference_classifier(plan.world, plan.workspace, plan.reference_recipe, ref.seed,
+                                     Path(ref.weights) if ref.weights else None, quiet)
+    world = plan.world
+    for name, item in todo:
+        with _attempt(store, plan, report, "measure", name, {"dataset": item.name}, log):
+            images = SyntheticDataset(item.path).load(per_class, world.channels, world.image_size)
+            result = measure_images(images, world, reference)
+            store.add_measurement(item.name, per_class, plan.reference_key, result)
+            report.made["measure"] = report.made.get("measure", 0) + 1
+
+
+def _train(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyReport, quiet: bool,
+           log: Log) -> None:
+    stored = set(store.query("SELECT run_id FROM runs")["run_id"])
+    ready = []
+    for run_id, task in plan.runs.items():
+        dataset = plan.dataset_of(task)
+        if run_id not in stored and (dataset is None or dataset.done):
+            ready.append(task)
+    if not ready:
+        return
+    images = sum(t.iterations * t.recipe.batch_size for t in ready)
+    log(f"train: {len(ready)} of {len(plan.runs)} runs ({images:,} training images) on "
+        f"{pool.engine}, {pool.workers} worker(s) x {pool.threads} thread(s)")
+    with track("train runs", len(ready), quiet, "run") as bar:
+        for index, outcome in run_tasks(execute_run, ready, pool):
+            task = ready[index]
+            if outcome.ok:
+                record: RunRecord = outcome.value
+                store.add_run(record)
+                _clear_failure(store, plan.study.name, "train", task.name)
+                report.made["train"] = report.made.get("train", 0) + 1
+            else:
+                _fail(store, plan, report, "train", task.name,
+                      {"data": task.data.name, "scale": task.scale, "seed": task.seed,
+                       "recipe": task.recipe.model_dump(mode="json")}, outcome.error or "", log)
+            bar.advance()
+
+
+def _analyse(plan: StudyPlan, store: ResultsStore, report: StudyReport, log: Log) -> None:
+    """Fits, per-class fits and exchange rates of every curve whose runs are all stored; skipped
+    when the stored runs have not changed since the last analysis."""
+    stored = set(store.query("SELECT run_id FROM runs")["run_id"])
+    complete = [c for c in plan.curves
+                if all(rid in stored for rid, names in plan.run_curves.items() if c.name in names)]
+    digest = json.dumps(sorted(rid for rid in plan.runs if rid in stored))
+    previous = store.query("SELECT analysed FROM studies WHERE study = ?", [plan.study.name])
+    if not complete or (len(previous) and previous["analysed"].iloc[0] == digest):
+        return
+    analysis = plan.study.analysis
+    sets = ["val", *plan.ood]
+    log(f"fit: {len(complete)} curves x {len(sets)} sets")
+    curves = {c.name: StoredCurve(c.key, c.name, c.world, c.data.name, c.model, plan.study.name)
+              for c in complete}
+    for item in complete:
+        curve = curves[item.name]
+        with _attempt(store, plan, report, "fit", item.name, {"curve": curve.key}, log):
+            for set_name in sets:
+                fit_stored_curve(store, curve, set_name, analysis.laws, plan.reference_scale,
+                                 analysis.level)
+            if analysis.per_class and _scales(plan, item.name) >= 2:
+                classes_table(store, curve, "val", plan.reference_scale, analysis.level,
+                              plan.study.measure.per_class)
+            real = real_reference(store, curve)
+            if analysis.exchange and item.kind == "syn" and real is not None:
+                for set_name in sets:
+                    exchange_table(store, curve, real, set_name, plan.reference_scale, analysis.level)
+    store.execute("UPDATE studies SET analysed = ? WHERE study = ?", [digest, plan.study.name])
+
+
+def _scales(plan: StudyPlan, curve: str) -> int:
+    return len(next(c for c in plan.study.curves if c.name == curve).scales)
+
+
+@contextmanager
+def _attempt(store: ResultsStore, plan: StudyPlan, report: StudyReport, stage: str, item: str,
+             config: dict, log: Log) -> Iterator[None]:
+    """Run one item; a failure is recorded (with its config) instead of raised. Only
+    ``Exception``s: an interrupt still stops the study."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - one failed item must not stop the others
+        message = str(exc) if isinstance(exc, SynscaleError) else f"{type(exc).__name__}: {exc}"
+        _fail(store, plan, report, stage, item, config, message, log)
+    else:
+        _clear_failure(store, plan.study.name, stage, item)
+
+
+def _fail(store: ResultsStore, plan: StudyPlan, report: StudyReport, stage: str, item: str,
+          config: dict, error: str, log: Log) -> None:
+    key = {"study": plan.study.name, "stage": stage, "item": item}
+    store.replace_rows("study_failures", key, [{**key, "config": json.dumps(config, sort_keys=True),
+                                                "error": error}])
+    report.failed.append({"stage": stage, "item": item, "error": error})
+    log(f"FAILED {stage} {item}: {error}")
+
+
+def _clear_failure(store: ResultsStore, study: str, stage: str, item: str) -> None:
+    store.replace_rows("study_failures", {"study": study, "stage": stage, "item": item}, [])
