@@ -433,6 +433,29 @@ def exchange(
                 f"exchange rate {synthetic} vs {real or 'real'} ({set_name})")
 
 
+@app.command()
+def report(
+    workspace: WorkspaceOpt = Path("workspace"),
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="HTML file to write (default: <workspace>/report/report.html).")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the findings' verdicts as JSON lines.")] = False,
+) -> None:
+    """One self-contained HTML page of the paper's figures and findings, from the results store."""
+    from synscale.report import build_report
+
+    result = build_report(workspace, out_file)
+    if json_:
+        for finding in result.findings:
+            print_json(finding.as_dict())
+        return
+    out.print(f"{result.path}: {result.path.stat().st_size / 1e6:.2f} MB, {len(result.figures)} "
+              f"figures in {result.seconds:.1f} s", highlight=False)
+    for title, reason in result.missing.items():
+        out.print(f"  missing {title}: {reason}", markup=False, highlight=False)
+    print_table([{"#": f.number, "verdict": f.verdict, "claim": f.claim} for f in result.findings],
+                "the paper's findings")
+
+
 mini_app = typer.Typer(no_args_is_help=True, help="The mini world's own text-to-image models.")
 app.add_typer(mini_app, name="mini")
 
