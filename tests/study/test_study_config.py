@@ -69,3 +69,18 @@ def test_missing_study_file_and_status_of_an_empty_workspace(cli, tmp_path):
     assert result.code == 2 and "config file not found" in result.err
     result = cli("study", "status", "-w", tmp_path / "ws")
     assert result.code == 2 and "does not exist" in result.err
+
+
+def test_bad_generation_settings_name_their_configuration(cli, study_writer, tmp_path):
+    study = study_writer(tmp_path, generation={
+        "batch_size": 300, "shard_size": 1000,
+        "grid": [{"generator": ["mini-pixel"], "cfg": [1], "prompts": ["classname"]}]}, curves=[])
+    result = cli("study", "plan", study, "--no-calibrate", "-w", tmp_path / "ws")
+    assert result.code == 2 and "configuration 'pixel-classname-cfg1'" in result.err
+    assert "must be a multiple of batch_size" in result.err
+    study = study_writer(tmp_path, generation={"grid": [{
+        "generator": ["mini-pixel"], "cfg": [1], "prompts": ["classname"],
+        "generator_options": {"weights": str(tmp_path / "none")}}]}, curves=[])
+    result = cli("study", "plan", study, "--no-calibrate", "-w", tmp_path / "ws")
+    assert result.code == 2 and "configuration 'pixel-classname-cfg1': no mini generator weights" \
+        in result.err

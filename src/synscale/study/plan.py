@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from synscale.config import build
 from synscale.errors import ConfigError, SynscaleError
 from synscale.generators.job import KIND as DATASETS_KIND
 from synscale.generators.job import resolved_config
@@ -99,7 +100,7 @@ class StudyPlan:
         failed = _failures(store, self.study.name)
         stages: dict[str, dict[str, list[str]]] = {}
         stages["generate"] = _split({n: d.done for n, d in self.datasets.items()}, failed.get("generate", {}))
-        measured = _measured(store, self.reference_key, self.study.measure.per_class)
+        measured = measured_datasets(store, self.reference_key, self.study.measure.per_class)
         stages["measure"] = _split({n: d.name in measured for n, d in self.datasets.items()},
                                    failed.get("measure", {}))
         stored = _stored_runs(store)
@@ -121,6 +122,8 @@ def build_plan(study: StudyConfig, workspace: Workspace) -> StudyPlan:
     reference_scale = study.reference_scale or pool
     if reference_scale > pool:
         raise ConfigError(f"reference_scale {reference_scale} is larger than the real pool ({pool} images)")
+    if study.reference.weights and not Path(study.reference.weights).is_file():
+        raise ConfigError(f"reference.weights: no such file {study.reference.weights}")
     ood = study.ood if study.ood is not None else world.ood_names()
     for name in ood:
         world.ood(name)
@@ -169,13 +172,17 @@ def build_plan(study: StudyConfig, workspace: Workspace) -> StudyPlan:
 def _dataset(study: StudyConfig, config: Configuration, per_class: int, workspace: Workspace,
              world: World) -> DatasetItem:
     generation = study.generation
-    generate = GenerateConfig(world=study.world, generator=config.generator,
-                              generator_options=config.generator_options, cfg=config.cfg,
-                              steps=generation.steps, prompts=config.prompts,
-                              prompt_options=config.prompt_options, per_class=per_class,
-                              seed=generation.seed, batch_size=generation.batch_size,
-                              shard_size=generation.shard_size)
-    identity = _identity(generate.generator, _frozen(generate.generator_spec().options))
+    source = f"configuration {config.name!r}"
+    generate = build(GenerateConfig, {
+        "world": study.world, "generator": config.generator,
+        "generator_options": config.generator_options, "cfg": config.cfg, "steps": generation.steps,
+        "prompts": config.prompts, "prompt_options": config.prompt_options, "per_class": per_class,
+        "seed": generation.seed, "batch_size": generation.batch_size,
+        "shard_size": generation.shard_size}, source)
+    try:
+        identity = _identity(generate.generator, _frozen(generate.generator_spec().options))
+    except SynscaleError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     artifact = workspace.artifact_path(DATASETS_KIND, generate.dataset_name(),
                                        resolved_config(generate, identity))
     return DatasetItem(config, generate, artifact.path, per_class * world.num_classes)
@@ -227,7 +234,7 @@ def _failures(store: ResultsStore | None, study: str) -> dict[str, dict[str, str
     return out
 
 
-def _measured(store: ResultsStore | None, reference: str, per_class: int) -> set[str]:
+def measured_datasets(store: ResultsStore | None, reference: str, per_class: int) -> set[str]:
     if store is None:
         return set()
     rows = store.query("SELECT dataset FROM dataset_metrics WHERE reference = ? AND "

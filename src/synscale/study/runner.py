@@ -34,7 +34,7 @@ from synscale.study.analysis import (
     real_reference,
 )
 from synscale.study.config import StudyConfig
-from synscale.study.plan import StudyPlan, build_plan
+from synscale.study.plan import StudyPlan, build_plan, measured_datasets
 from synscale.train.runs import execute_run
 from synscale.workspace import Workspace
 
@@ -47,6 +47,9 @@ class StudyReport:
     seconds: float = 0.0
     made: dict[str, int] = field(default_factory=dict)  # stage -> items done by this run
     failed: list[dict[str, str]] = field(default_factory=list)
+
+    def count(self, stage: str) -> None:
+        self.made[stage] = self.made.get(stage, 0) + 1
 
     def as_dict(self) -> dict[str, object]:
         return {"study": self.study, "seconds": round(self.seconds, 1), "made": self.made,
@@ -100,7 +103,7 @@ def _generate(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: Stud
         engine = make_engine(pool.engine, engine_workers, pool.address)
         with _attempt(store, plan, report, "generate", name, item.generate.model_dump(mode="json"), log):
             generate_dataset(item.generate, plan.workspace, engine, quiet=quiet)
-            report.made["generate"] = report.made.get("generate", 0) + 1
+            report.count("generate")
     for item in plan.datasets.values():  # the datasets table describes every dataset made
         if item.done:
             store.add_dataset(item.name, SyntheticDataset(item.path).card)
@@ -112,8 +115,7 @@ def _measure(plan: StudyPlan, store: ResultsStore, report: StudyReport, quiet: b
     from synscale.train.reference import reference_classifier
 
     per_class = plan.study.measure.per_class
-    measured = set(store.query("SELECT dataset FROM dataset_metrics WHERE reference = ? AND "
-                               "measured_per_class = ?", [plan.reference_key, per_class])["dataset"])
+    measured = measured_datasets(store, plan.reference_key, per_class)
     todo = [(n, d) for n, d in plan.datasets.items() if d.done and d.name not in measured]
     if not todo:
         return
@@ -127,7 +129,7 @@ def _measure(plan: StudyPlan, store: ResultsStore, report: StudyReport, quiet: b
             images = SyntheticDataset(item.path).load(per_class, world.channels, world.image_size)
             result = measure_images(images, world, reference)
             store.add_measurement(item.name, per_class, plan.reference_key, result)
-            report.made["measure"] = report.made.get("measure", 0) + 1
+            report.count("measure")
 
 
 def _train(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyReport, quiet: bool,
@@ -150,7 +152,7 @@ def _train(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyRe
                 record: RunRecord = outcome.value
                 store.add_run(record)
                 _clear_failure(store, plan.study.name, "train", task.name)
-                report.made["train"] = report.made.get("train", 0) + 1
+                report.count("train")
             else:
                 _fail(store, plan, report, "train", task.name,
                       {"data": task.data.name, "scale": task.scale, "seed": task.seed,
