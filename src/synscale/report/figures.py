@@ -225,14 +225,9 @@ def chosen_classes(table: pd.DataFrame, per_group: int = 2) -> dict[str, list[in
 def _draw_curves(ax: Axes, data: ReportData, set_name: str, metric: str) -> int:
     """Every curve on one set: mean over seeds per scale, and for the loss its power-law fit
     over the fitted range. Returns the number of curves drawn."""
-    drawn = 0
-    colours = iter(_colours(len(data.curves)))
-    for curve in data.curves:
-        colour = next(colours)
-        means = data.curve_means(curve.key, set_name)
-        if len(means) < 2:  # a grid configuration's single run at D_I is no curve
-            continue
-        drawn += 1
+    # A grid configuration's single run at D_I is no curve.
+    curves = [(c, m) for c in data.curves if len(m := data.curve_means(c.key, set_name)) >= 2]
+    for (curve, means), colour in zip(curves, _colours(len(curves)), strict=True):
         style = "-" if curve.model == data.base_model else ":"
         fit = data.fit_result(curve.key, set_name) if metric == "loss" else None
         label = curve.name if curve.model == data.base_model else f"{curve.name} ({curve.model})"
@@ -247,7 +242,7 @@ def _draw_curves(ax: Axes, data: ReportData, set_name: str, metric: str) -> int:
             break_D = finite((stored.get("power_law_range") or {}).get("break_D"))
             if break_D is not None:
                 ax.axvline(break_D, color=colour, ls="--", lw=0.8, gid=f"break:{curve.name}")
-    if not drawn:
+    if not curves:
         return 0
     if np.isfinite(data.real_pool) and data.points["D"].max() > data.real_pool:
         ax.axvspan(data.real_pool, data.points["D"].max() * 1.3, color="grey", alpha=0.15,
@@ -260,7 +255,7 @@ def _draw_curves(ax: Axes, data: ReportData, set_name: str, metric: str) -> int:
     ax.set(xlabel="training images D", ylabel=f"{set_name} {'loss' if metric == 'loss' else 'top-1'}")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    return drawn
+    return len(curves)
 
 
 def _real_point(data: ReportData) -> dict[str, float | None]:
