@@ -9,14 +9,12 @@ import pytest
 from cdp_pipe import Chromium
 from PIL import Image
 
-from synscale.report import build_report
-
 CHROMIUM = shutil.which("chromium")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
-def test_report_renders_in_headless_chromium(store_root, tmp_path):
-    report = build_report(store_root, tmp_path / "report.html")
+def test_report_renders_in_headless_chromium(built_report, tmp_path):
+    report = built_report
     with Chromium(CHROMIUM) as browser:
         page = browser.open_page(report.path.resolve().as_uri())
         images = browser.evaluate(page, "[...document.images].map(i => ({alt: i.alt, "

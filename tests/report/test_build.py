@@ -7,8 +7,8 @@ import re
 from synscale.report import build_report
 
 
-def test_report_is_one_self_contained_page_with_figures_beside_it(store_root, tmp_path):
-    report = build_report(store_root, tmp_path / "out" / "report.html")
+def test_report_is_one_self_contained_page_with_figures_beside_it(built_report):
+    report = built_report
     html = report.path.read_text()
     assert len(re.findall(r"src='data:image/png;base64,", html)) == 6  # figures 2-7; no CLIP
     text = re.sub(r"(base64,)[A-Za-z0-9+/=]+", r"\1", html)
