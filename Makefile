@@ -19,13 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # The quick mini study (examples/mini.yaml): a grid of six mini-pixel configurations, a real and a
-# synthetic curve and a real + synthetic mix, all stored; then what it found.
+# synthetic curve and a real + synthetic mix, all stored; then its report (figures and the
+# paper's findings checked), whose path and verdicts are printed last.
 demo: setup
 	$(BIN)/synscale study run examples/mini.yaml -w $(WORKSPACE)
-	$(BIN)/synscale results -w $(WORKSPACE) --table study_grid
 	$(BIN)/synscale results -w $(WORKSPACE) --table study_fits
-	$(BIN)/synscale classes --curve syn -w $(WORKSPACE)
-	$(BIN)/synscale exchange --synthetic syn -w $(WORKSPACE)
+	$(BIN)/synscale report -w $(WORKSPACE)
 	@echo "results: $(WORKSPACE)/results.duckdb (synscale results -w $(WORKSPACE) --table NAME --csv FILE)"
 
 test: setup

@@ -337,8 +337,7 @@ def study_plan(
 
     study = load_study(study_file, set_)
     pool = TaskPool.default("local", workers, None, study.execution.threads_per_run)
-    summary = plan_summary(study, Workspace(workspace, create=False) if workspace.exists()
-                           else Workspace(workspace), pool.workers, calibrate)
+    summary = plan_summary(study, Workspace(workspace), pool.workers, calibrate)
     if json_:
         print_json(summary)
         return

@@ -49,7 +49,7 @@ def test_vit_trains_too():
 
 
 def test_unknown_model_lists_ours():
-    with pytest.raises(UnknownNameError, match="mini_resnet, mini_vit"):
+    with pytest.raises(UnknownNameError, match="mini_resnet, mini_resnet_wide, mini_vit"):
         create_classifier("tiny_resnet", 10, 1)
 
 
