@@ -92,8 +92,10 @@ def train(
 @app.command()
 def results(workspace: WorkspaceOpt = Path("workspace"),
             csv: Annotated[Path | None, typer.Option(help="Also write the table to CSV.")] = None,
-            table: Annotated[str, typer.Option(help="runs, set_metrics, class_metrics, fits, datasets, "
-                                                    "dataset_metrics, class_fits, exchange_rates, ...")] = "runs",
+            table: Annotated[str, typer.Option(help="A table or view of the store: runs, set_metrics, "
+                                                    "class_metrics, fits, datasets, dataset_metrics, "
+                                                    "class_fits, exchange_rates, study_grid, study_fits, "
+                                                    "...")] = "runs",
             ) -> None:
     """Print the stored results of a workspace as a table."""
     from synscale.workspace import Workspace

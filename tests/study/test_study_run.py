@@ -179,3 +179,22 @@ def test_train_command_names_the_same_mixed_runs(cli, tiny_study_workspace, monk
         (100, 100, 0), (300, 100, 200)]
     stored = {r[0] for r in query(tiny_study_workspace, "SELECT run_id FROM runs")}
     assert {r["run_id"] for r in rows} <= stored
+
+
+def test_a_failed_analysis_is_retried_by_the_next_run(cli, study_writer, tmp_path, monkeypatch):
+    study = study_writer(tmp_path, name="fitfail", generation={"grid": []},
+                         curves=[{"name": "real", "data": "real", "scales": [50, 100, 200]}])
+    real_fit = synscale.study.runner.fit_stored_curve
+
+    def broken_fit(*args, **kwargs):
+        raise ValueError("fit exploded (simulated)")
+
+    monkeypatch.setattr(synscale.study.runner, "fit_stored_curve", broken_fit)
+    ws = tmp_path / "ws"
+    first = cli("study", "run", study, "-w", ws, "--workers", "1", "--json")
+    assert first.code == 1 and first.json_lines()[0]["failed"][0]["stage"] == "fit"
+    monkeypatch.setattr(synscale.study.runner, "fit_stored_curve", real_fit)
+    second = cli("study", "run", study, "-w", ws, "--workers", "1", "--json")
+    assert second.code == 0, second.err
+    status = cli("study", "status", "-w", ws, "--json").json_lines()[0]
+    assert status["stages"]["fit"] == {"done": 1, "failed": 0, "pending": 0}

@@ -8,10 +8,8 @@ batched by index without a DataLoader; ``FileImages`` reads image files lazily (
 from __future__ import annotations
 
 import copy
-import functools
 import io
 import json
-import operator
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +61,7 @@ class LabeledImages(torch.utils.data.Dataset):
 
     @staticmethod
     def concat(parts: list[LabeledImages], name: str) -> LabeledImages:
-        ids = functools.reduce(operator.iadd, (p.ids or [f"{p.name}/{i}" for i in range(len(p))] for p in parts), [])
+        ids = [i for p in parts for i in (p.ids or [f"{p.name}/{i}" for i in range(len(p))])]
         return LabeledImages(torch.cat([p.images for p in parts]), torch.cat([p.labels for p in parts]),
                              name, None, ids)
 

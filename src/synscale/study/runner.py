@@ -162,7 +162,7 @@ def _train(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyRe
 
 def _analyse(plan: StudyPlan, store: ResultsStore, report: StudyReport, log: Log) -> None:
     """Fits, per-class fits and exchange rates of every curve whose runs are all stored; skipped
-    when the stored runs have not changed since the last analysis."""
+    when the stored runs have not changed since the last analysis that had no failure."""
     stored = set(store.query("SELECT run_id FROM runs")["run_id"])
     complete = [c for c in plan.curves
                 if all(rid in stored for rid, names in plan.run_curves.items() if c.name in names)]
@@ -175,6 +175,7 @@ def _analyse(plan: StudyPlan, store: ResultsStore, report: StudyReport, log: Log
     log(f"fit: {len(complete)} curves x {len(sets)} sets")
     curves = {c.name: StoredCurve(c.key, c.name, c.world, c.data.name, c.model, plan.study.name)
               for c in complete}
+    failures = len(report.failed)
     for item in complete:
         curve = curves[item.name]
         with _attempt(store, plan, report, "fit", item.name, {"curve": curve.key}, log):
@@ -188,7 +189,8 @@ def _analyse(plan: StudyPlan, store: ResultsStore, report: StudyReport, log: Log
             if analysis.exchange and item.kind == "syn" and real is not None:
                 for set_name in sets:
                     exchange_table(store, curve, real, set_name, plan.reference_scale, analysis.level)
-    store.execute("UPDATE studies SET analysed = ? WHERE study = ?", [digest, plan.study.name])
+    if len(report.failed) == failures:  # a failed analysis is retried by the next run
+        store.execute("UPDATE studies SET analysed = ? WHERE study = ?", [digest, plan.study.name])
 
 
 def _scales(plan: StudyPlan, curve: str) -> int:
