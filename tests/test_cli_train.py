@@ -105,7 +105,7 @@ def test_worlds_and_world_info(cli):
 
 @pytest.mark.slow
 def test_mini_real_curve_meets_the_issue_bar(cli, tmp_path):
-    """The README's curve: loss falls at every scale and top-1 ≥ 0.95 at D = 2,000."""
+    """The curve in docs/training.md: loss falls at every scale and top-1 ≥ 0.95 at D = 2,000."""
     result = cli("train", "--world", "mini", "--data", "real", "--scales", "125,250,500,1000,2000",
                  "--seed", "0", "--workspace", tmp_path, "--json")
     runs = result.json_lines()

@@ -34,7 +34,8 @@ class SamplerSettings(FrozenConfig):
     # it picks class and shape; at low noise it only over-sharpens strokes into artefacts, which
     # the reference classifier reads as *more* diversity at high CFG (with guidance on every step,
     # diversity rose again from CFG 4 to 8 in both families; stopping at 0.5 it falls through CFG
-    # 8, see the README's quality table). 0 guides every step. Also saves one pass per step after.
+    # 8, see the quality table in docs/generation.md). 0 guides every step. Also saves one pass
+    # per step after.
     guidance_stop: float = Field(0.5, ge=0, le=1)
 
 

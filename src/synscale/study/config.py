@@ -5,7 +5,7 @@ generator x CFG x prompt strategy, plus explicit entries, each with a short name
 recipe, the **curves** to train and which analyses to run. Every configuration is measured
 (recognizability, diversity, FID) and trained on at the reference scale D_I (paper Figure 2);
 curves span scales (Figures 3 and 4), and a curve with ``real: R`` adds synthetic images to R
-real ones. See ``examples/mini.yaml`` and the README's "Studies" section.
+real ones. See ``examples/mini.yaml`` and docs/study.md.
 """
 
 from __future__ import annotations
