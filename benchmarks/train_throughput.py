@@ -7,8 +7,8 @@
 - ``machine``: images/s of one run per core at once, through the study's task engine, against
   the all-core matmul peak;
 - ``synthetic_32k``: peak resident memory of a run on 32,000 synthetic images (in a fresh
-  process) above that process's baseline (imports, world, model), next to the bytes of the
-  images it trains on. ``--dataset DIR`` names a finished dataset of at least 32,000 images
+  process) above that process's baseline (imports, the world's pools and OOD sets, a model),
+  next to the bytes of the images it trains on. ``--dataset DIR`` names a finished dataset of at least 32,000 images
   (e.g. from ``examples/mini-full.yaml``); without it one is generated first (about a minute).
 
     .venv/bin/python benchmarks/train_throughput.py [--iterations 300] [--dataset DIR]
@@ -67,10 +67,14 @@ def memory_child(dataset: str) -> None:
     from synscale.train.runs import RunTask
     from synscale.train.sources import _load_synthetic, synthetic_data
 
-    world = get_world("mini")
-    r = recipe(MEMORY_ITERATIONS)
     from synscale.train.models import create_classifier
 
+    world = get_world("mini")
+    for name in world.pool_names():  # the baseline holds what every run holds: pools, OOD sets
+        world.pool(name)
+    for name in world.ood_names():
+        world.ood(name)
+    r = recipe(MEMORY_ITERATIONS)
     create_classifier(r.model, world.num_classes, 1)
     baseline = _rss_mb()
     data = synthetic_data(Path(dataset).name, dataset, SYNTHETIC_IMAGES)
