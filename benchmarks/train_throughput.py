@@ -31,8 +31,10 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from synscale.engine.tasks import TaskPool, run_tasks
 from synscale.train.classifier import TrainRecipe, train_classifier
-from synscale.train.runs import resolve_recipe
+from synscale.train.models import create_classifier
+from synscale.train.runs import RunTask, execute_run, resolve_recipe
 from synscale.train.schedule import Schedule
+from synscale.train.sources import synthetic_data
 from synscale.worlds import get_world
 
 SYNTHETIC_IMAGES = 32_000
@@ -53,8 +55,6 @@ def train_rate(iterations: int) -> dict[str, float]:
 
 
 def flops_per_image(r: TrainRecipe) -> float:
-    from synscale.train.models import create_classifier
-
     model = create_classifier(r.model, 10, 1).train()
     x = torch.randn(r.batch_size, 1, 16, 16)
     with FlopCounterMode(display=False) as counter:
@@ -64,28 +64,20 @@ def flops_per_image(r: TrainRecipe) -> float:
 
 def memory_child(dataset: str) -> None:
     """In a fresh process: baseline RSS, then a 32,000-image synthetic run's peak RSS."""
-    from synscale.train.runs import RunTask
-    from synscale.train.sources import _load_synthetic, synthetic_data
-
-    from synscale.train.models import create_classifier
-
     world = get_world("mini")
     for name in world.pool_names():  # the baseline holds what every run holds: pools, OOD sets
         world.pool(name)
     for name in world.ood_names():
         world.ood(name)
     r = recipe(MEMORY_ITERATIONS)
-    create_classifier(r.model, world.num_classes, 1)
+    create_classifier(r.model, world.num_classes, world.channels)
     baseline = _rss_mb()
     data = synthetic_data(Path(dataset).name, dataset, SYNTHETIC_IMAGES)
     with tempfile.TemporaryDirectory() as workspace:
-        from synscale.train.runs import execute_run
-
         record = execute_run(RunTask("mini", None, data, SYNTHETIC_IMAGES, 0, r, workspace, 1))
-    images = _load_synthetic(dataset, world.channels, world.image_size).images
+    image_bytes = SYNTHETIC_IMAGES * world.channels * world.image_size**2  # one uint8 tensor
     print(json.dumps({"baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(_peak_mb(), 1),
-                      "trained_images": record.scale,
-                      "images_mb": round(images.numel() * images.element_size() / 2**20, 1)}))
+                      "trained_images": record.scale, "images_mb": round(image_bytes / 2**20, 1)}))
 
 
 def make_dataset(folder: Path) -> str:
