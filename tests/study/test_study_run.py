@@ -198,3 +198,13 @@ def test_a_failed_analysis_is_retried_by_the_next_run(cli, study_writer, tmp_pat
     assert second.code == 0, second.err
     status = cli("study", "status", "-w", ws, "--json").json_lines()[0]
     assert status["stages"]["fit"] == {"done": 1, "failed": 0, "pending": 0}
+
+
+def test_fit_command_keeps_a_study_curve_at_its_d_i(cli, tiny_study_workspace):
+    before = query(tiny_study_workspace, "SELECT curve, set_name, law, result FROM fits ORDER BY ALL")
+    result = cli("fit", "-w", tiny_study_workspace, "--json")
+    assert result.code == 0, result.err
+    fitted = {r["curve"]: r["ref_scale"] for r in result.json_lines() if "ref_scale" in r}
+    assert {fitted[c] for c in fitted if "/real/" in c or "cfg4" in c} == {200}
+    assert query(tiny_study_workspace, "SELECT curve, set_name, law, result FROM fits ORDER BY ALL") \
+        == before  # the study's fits are refitted to the same numbers

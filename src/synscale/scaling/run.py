@@ -66,7 +66,9 @@ def fit_curves_file(path: str | Path, laws: list[str], options: FitOptions) -> l
 def fit_workspace(root: str | Path, laws: list[str], options: FitOptions) -> list[dict[str, Any]]:
     """Fit every stored curve (validation and every OOD set) with every law; store the fits.
 
-    A curve too short for a law is reported as skipped rather than stopping the others.
+    A curve too short for a law is reported as skipped rather than stopping the others. Without
+    ``ref_scale``, a curve of a study is fitted at its study's D_I, so the stored fit keeps the
+    meaning the study gave it; other curves at the geometric mean of their scales.
     """
     for law in laws:
         LAWS.get(law)
@@ -75,6 +77,9 @@ def fit_workspace(root: str | Path, laws: list[str], options: FitOptions) -> lis
         raise WorkspaceError(f"workspace {root} has no results store yet; train some curves first")
     rows: list[dict[str, Any]] = []
     with ResultsStore(workspace.store_path) as store:
+        study_scales = dict(store.query(
+            "SELECT c.curve, min(s.reference_scale) AS d FROM study_curves c JOIN studies s"
+            " USING (study) GROUP BY c.curve").itertuples(index=False))
         set_names = sorted(
             store.table("set_metrics")["set_name"].unique(), key=lambda s: (s != "val", s)
         )
@@ -82,9 +87,10 @@ def fit_workspace(root: str | Path, laws: list[str], options: FitOptions) -> lis
             for curve in curves_from_frame(
                 store.curves(set_name), source=f"{workspace.store_path} ({set_name})"
             ):
+                ref_scale = options.ref_scale or study_scales.get(curve.name)
                 for law in laws:
                     try:
-                        fit, row = fit_one(curve, replace(options, law=law))
+                        fit, row = fit_one(curve, replace(options, law=law, ref_scale=ref_scale))
                     except FitError as exc:
                         rows.append(
                             {"curve": curve.name, "set": set_name, "law": law, "skipped": str(exc)}

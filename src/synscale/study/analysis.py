@@ -100,7 +100,7 @@ def fit_stored_curve(store: ResultsStore, curve: StoredCurve, set_name: str, law
         except FitError as exc:
             rows.append({"curve": curve.name, "set": set_name, "law": law, "skipped": str(exc)})
             continue
-        store.add_fit(curve.key, set_name, law, {**fit.to_dict(), **row, "name": curve.name})
+        store.add_fit(curve.key, set_name, law, {**fit.to_dict(), **row})
         rows.append({"set": set_name, **row, "curve": curve.name})
     return rows
 

@@ -1,9 +1,10 @@
 """How long the pending work of a study will take, from throughputs measured on this machine now.
 
 Calibration takes a few seconds: a short training run of every classifier the study uses (with
-the study's threads per run), one evaluation pass, one generation batch of every generator, and
-the start-up of one worker. Training time is shared out over the workers (independent runs, one
-core each, scale almost linearly); generation and measurement run in the driver.
+the study's threads per run), one evaluation pass and one generation batch of every generator;
+a spawned worker's start-up, a measurement and an analysis get fixed allowances (measured once,
+below). Training time is shared out over the workers (independent runs, one core each, scale
+almost linearly); generation and measurement run in the driver.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def estimate(plan: StudyPlan, status: dict[str, dict[str, list[str]]], workers: 
 
 
 def _train_rate(plan: StudyPlan, model: str) -> float:
-    """Training images/s of ``model`` on the real pool (after one warm-up step)."""
+    """Training images/s of ``model`` on the real pool, first-step overhead included (as in a
+    run)."""
     fixed = Schedule(small_iterations=CALIBRATION_STEPS, large_iterations=CALIBRATION_STEPS,
                      min_iterations=CALIBRATION_STEPS)
     recipe = plan.recipe.model_copy(update={"model": model, "schedule": fixed})
