@@ -84,3 +84,19 @@ def test_bad_generation_settings_name_their_configuration(cli, study_writer, tmp
     result = cli("study", "plan", study, "--no-calibrate", "-w", tmp_path / "ws")
     assert result.code == 2 and "configuration 'pixel-classname-cfg1': no mini generator weights" \
         in result.err
+
+
+def test_a_curve_may_bring_its_own_recipe_and_model(study_writer, tmp_path):
+    from synscale.study.plan import build_plan
+    from synscale.workspace import Workspace
+
+    study = load_study(study_writer(tmp_path, generation={"grid": []}, curves=[
+        {"name": "a", "data": "real", "scales": [125]},
+        {"name": "b", "data": "real", "scales": [125], "model": "mini_vit",
+         "recipe": {"lr": 0.001, "schedule": {"small_iterations": 7, "large_iterations": 9,
+                                              "min_iterations": 1}}}]))
+    plan = build_plan(study, Workspace(tmp_path / "ws"))
+    by_curve = {names[0]: plan.runs[rid] for rid, names in plan.run_curves.items()}
+    assert by_curve["a"].recipe.model == "mini_resnet" and by_curve["a"].recipe.lr == 3e-3
+    assert by_curve["b"].recipe.model == "mini_vit" and by_curve["b"].recipe.lr == 0.001
+    assert by_curve["b"].iterations == 7 and by_curve["a"].run_id != by_curve["b"].run_id

@@ -85,7 +85,8 @@ class Curve(FrozenConfig):
     scales: list[int] = Field(min_length=1)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     real: int | None = Field(None, gt=0)
-    model: str | None = None  # None: the study's recipe model (the world's default)
+    model: str | None = None  # None: the recipe's model (the world's default)
+    recipe: TrainRecipe | None = None  # None: the study's recipe
 
     @field_validator("scales", "seeds")
     @classmethod

@@ -149,8 +149,9 @@ def build_plan(study: StudyConfig, workspace: Workspace) -> StudyPlan:
             _add_run(plan, GRID, RunTask(study.world, study.world_root, data, reference_scale, seed,
                                          recipe, str(workspace.root), threads))
     for curve in study.curves:
-        curve_recipe = resolve_recipe(recipe.model_copy(update={"model": curve.model}), world) \
-            if curve.model else recipe
+        curve_recipe = resolve_recipe(curve.recipe, world) if curve.recipe else recipe
+        if curve.model:
+            curve_recipe = resolve_recipe(curve_recipe.model_copy(update={"model": curve.model}), world)
         try:
             if curve.data == "real":
                 data = real_data(world)
