@@ -96,6 +96,7 @@ SELECT c.study, c.name AS curve, c.kind, c.model, f.set_name, f.law,
 FROM study_curves c JOIN fits f ON f.curve = c.curve
 ORDER BY c.study, f.set_name != 'val', f.set_name, c.name, f.law;
 """
+CURVE_KEY = "r.world || '/' || r.data || '/' || r.model"  # a curve's name: world/data/model
 TABLES = ("runs", "set_metrics", "class_metrics", "fits", "datasets", "dataset_metrics",
           "dataset_class_metrics", "studies", "study_configs", "study_curves", "study_failures",
           "class_fits", "exchange_rates", "study_grid", "study_fits")
@@ -220,19 +221,21 @@ class ResultsStore:
             " iterations, val_loss, val_top1, train_images_per_s, seconds FROM runs"
             " ORDER BY world, data, model, scale, seed").df()
 
-    def curves(self, set_name: str = "val") -> pd.DataFrame:
-        """Learning curves as ``curve, D, loss, seed`` rows; a curve is world/data/model."""
+    def curves(self, set_name: str = "val", curve: str | None = None) -> pd.DataFrame:
+        """Learning curves as ``curve, D, loss, seed`` rows; a curve is world/data/model (all
+        curves, or the one named)."""
         return self._con.execute(
-            "SELECT r.world || '/' || r.data || '/' || r.model AS curve, r.scale AS D, s.loss, r.seed"
-            " FROM runs r JOIN set_metrics s USING (run_id) WHERE s.set_name = ?"
-            " ORDER BY curve, D, seed", [set_name]).df()
+            f"SELECT {CURVE_KEY} AS curve, r.scale AS D, s.loss, r.seed FROM runs r JOIN set_metrics s"
+            f" USING (run_id) WHERE s.set_name = ? AND (? IS NULL OR {CURVE_KEY} = ?)"
+            " ORDER BY curve, D, seed", [set_name, curve, curve]).df()
 
-    def class_curves(self, set_name: str = "val") -> pd.DataFrame:
+    def class_curves(self, set_name: str = "val", curve: str | None = None) -> pd.DataFrame:
         """Per-class learning curves as ``curve, class_id, D, loss, top1, seed`` rows."""
         return self._con.execute(
-            "SELECT r.world || '/' || r.data || '/' || r.model AS curve, c.class_id, r.scale AS D,"
-            " c.loss, c.top1, r.seed FROM runs r JOIN class_metrics c USING (run_id)"
-            " WHERE c.set_name = ? ORDER BY curve, c.class_id, D, seed", [set_name]).df()
+            f"SELECT {CURVE_KEY} AS curve, c.class_id, r.scale AS D, c.loss, c.top1, r.seed"
+            f" FROM runs r JOIN class_metrics c USING (run_id) WHERE c.set_name = ?"
+            f" AND (? IS NULL OR {CURVE_KEY} = ?) ORDER BY curve, c.class_id, D, seed",
+            [set_name, curve, curve]).df()
 
     def add_fit(self, curve: str, set_name: str, law: str, result: dict[str, Any]) -> None:
         with self.transaction() as con:
@@ -263,14 +266,6 @@ class ResultsStore:
                 **key, "class_id": row["class_id"], "class_name": row["class_name"],
                 "images": row["images"], "recognizability": row.get("recognizability"),
                 "diversity": row.get("diversity")} for row in result["per_class"]])
-
-    def fits(self, curve: str | None = None) -> list[dict[str, Any]]:
-        """Stored fits as ``{curve, set_name, law, result}`` (the result parsed)."""
-        where, params = ("WHERE curve = ?", [curve]) if curve else ("", [])
-        rows = self._con.execute(f"SELECT curve, set_name, law, result FROM fits {where}"
-                                 " ORDER BY curve, set_name, law", params).fetchall()
-        return [{"curve": c, "set_name": s, "law": law, "result": json.loads(r)}
-                for c, s, law, r in rows]
 
     def replace_rows(self, table: str, key: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         """Delete the rows of ``table`` matching ``key`` and insert ``rows``, atomically."""

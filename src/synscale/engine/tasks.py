@@ -30,11 +30,11 @@ from typing import Generic, TypeVar
 
 import torch
 
+from synscale.engine import ENGINES
 from synscale.errors import ConfigError
 
 T = TypeVar("T")
 R = TypeVar("R")
-ENGINE_NAMES = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ class TaskPool:
     cpus_per_task: int | None = None
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINE_NAMES:
-            raise ConfigError(f"unknown engine {self.engine!r}; valid choices: {', '.join(ENGINE_NAMES)}")
+        ENGINES.get(self.engine)  # the same engine names as generation: local, ray
         if self.workers < 1 or self.threads < 1:
             raise ConfigError(f"--workers and threads must be at least 1 (got {self.workers}, "
                               f"{self.threads})")

@@ -16,7 +16,7 @@ from synscale.errors import ConfigError, FitError
 from synscale.scaling.classes import class_fits
 from synscale.scaling.curves import Curve, curves_from_frame
 from synscale.scaling.exchange import exchange_rate
-from synscale.scaling.fit import FitResult, fit_curve
+from synscale.scaling.fit import fit_curve
 from synscale.scaling.run import FitOptions, fit_one
 from synscale.store import ResultsStore
 
@@ -71,8 +71,7 @@ def find_curve(store: ResultsStore, name: str, option: str = "--curve") -> Store
 
 
 def curve_points(store: ResultsStore, curve: StoredCurve, set_name: str = "val") -> Curve:
-    frame = store.curves(set_name)
-    frame = frame[frame["curve"] == curve.key]
+    frame = store.curves(set_name, curve.key)
     if frame.empty:
         raise ConfigError(f"curve {curve.name!r} has no runs evaluated on {set_name!r}")
     return curves_from_frame(frame, source=f"curve {curve.name!r} ({set_name})")[0]
@@ -93,10 +92,10 @@ def fit_stored_curve(store: ResultsStore, curve: StoredCurve, set_name: str, law
                      ref_scale: float, level: float) -> list[dict]:
     """Fit every law to one curve on one set and store the fits; a too-short curve is skipped."""
     rows = []
+    points = curve_points(store, curve, set_name)
     for law in laws:
         try:
-            fit, row = fit_one(curve_points(store, curve, set_name),
-                               FitOptions(law=law, ref_scale=ref_scale, level=level))
+            fit, row = fit_one(points, FitOptions(law=law, ref_scale=ref_scale, level=level))
         except FitError as exc:
             rows.append({"curve": curve.name, "set": set_name, "law": law, "skipped": str(exc)})
             continue
@@ -136,8 +135,7 @@ def classes_table(store: ResultsStore, curve: StoredCurve, set_name: str, ref_sc
 
 def _class_fits(store: ResultsStore, curve: StoredCurve, set_name: str, ref_scale: float,
                 level: float) -> pd.DataFrame:
-    frame = store.class_curves(set_name)
-    frame = frame[frame["curve"] == curve.key]
+    frame = store.class_curves(set_name, curve.key)
     if frame.empty:
         raise ConfigError(f"curve {curve.name!r} has no per-class results on {set_name!r}")
     return class_fits(frame[["class_id", "D", "loss", "seed"]], ref_scale=ref_scale, level=level)
@@ -160,10 +158,10 @@ def _dataset_class_metrics(store: ResultsStore, dataset: str | None,
 def exchange_table(store: ResultsStore, synthetic: StoredCurve, real: StoredCurve, set_name: str,
                    ref_scale: float, level: float = 0.95) -> list[dict]:
     """The exchange rate at every real scale of ``real``, from power-law fits of both curves."""
-    real_points = curve_points(store, real, set_name)
-    fits: list[FitResult] = [fit_curve(curve_points(store, c, set_name), "power", ref_scale=ref_scale,
-                                       level=level) for c in (synthetic, real)]
-    rate = exchange_rate(fits[0], fits[1], real_points.scales, level=level)
+    syn_points, real_points = (curve_points(store, c, set_name) for c in (synthetic, real))
+    syn_fit, real_fit = (fit_curve(points, "power", ref_scale=ref_scale, level=level)
+                         for points in (syn_points, real_points))
+    rate = exchange_rate(syn_fit, real_fit, real_points.scales, level=level)
     rows = rate.rows()
     store.replace_rows("exchange_rates", {"synthetic": synthetic.key, "real": real.key,
                                           "set_name": set_name},

@@ -52,9 +52,12 @@ class CurveItem:
     name: str
     data: TrainingData
     model: str
-    kind: str  # real, syn or mix
     config: str | None  # the generation configuration it trains on
     world: str
+
+    @property
+    def kind(self) -> str:
+        return self.data.kind  # real, syn or mix
 
     @property
     def key(self) -> str:
@@ -103,7 +106,7 @@ class StudyPlan:
         measured = measured_datasets(store, self.reference_key, self.study.measure.per_class)
         stages["measure"] = _split({n: d.name in measured for n, d in self.datasets.items()},
                                    failed.get("measure", {}))
-        stored = _stored_runs(store)
+        stored = stored_run_ids(store)
         stages["train"] = _split({t.name: rid in stored for rid, t in self.runs.items()},
                                  failed.get("train", {}))
         fitted = _fitted(store)
@@ -161,7 +164,7 @@ def build_plan(study: StudyConfig, workspace: Workspace) -> StudyPlan:
             check_scales(data, curve.scales, world)
         except SynscaleError as exc:
             raise ConfigError(f"curve {curve.name!r}: {exc}") from None
-        plan.curves.append(CurveItem(curve.name, data, curve_recipe.model or "", data.kind,
+        plan.curves.append(CurveItem(curve.name, data, curve_recipe.model or "",
                                      None if curve.data == "real" else curve.data, world.name))
         for seed in curve.seeds:
             for scale in curve.scales:
@@ -243,7 +246,7 @@ def measured_datasets(store: ResultsStore | None, reference: str, per_class: int
     return set(rows["dataset"])
 
 
-def _stored_runs(store: ResultsStore | None) -> set[str]:
+def stored_run_ids(store: ResultsStore | None) -> set[str]:
     return set() if store is None else set(store.query("SELECT run_id FROM runs")["run_id"])
 
 

@@ -34,7 +34,7 @@ from synscale.study.analysis import (
     real_reference,
 )
 from synscale.study.config import StudyConfig
-from synscale.study.plan import StudyPlan, build_plan, measured_datasets
+from synscale.study.plan import StudyPlan, build_plan, measured_datasets, stored_run_ids
 from synscale.train.runs import execute_run
 from synscale.workspace import Workspace
 
@@ -134,7 +134,7 @@ def _measure(plan: StudyPlan, store: ResultsStore, report: StudyReport, quiet: b
 
 def _train(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyReport, quiet: bool,
            log: Log) -> None:
-    stored = set(store.query("SELECT run_id FROM runs")["run_id"])
+    stored = stored_run_ids(store)
     ready = []
     for run_id, task in plan.runs.items():
         dataset = plan.dataset_of(task)
@@ -163,7 +163,7 @@ def _train(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyRe
 def _analyse(plan: StudyPlan, store: ResultsStore, report: StudyReport, log: Log) -> None:
     """Fits, per-class fits and exchange rates of every curve whose runs are all stored; skipped
     when the stored runs have not changed since the last analysis that had no failure."""
-    stored = set(store.query("SELECT run_id FROM runs")["run_id"])
+    stored = stored_run_ids(store)
     complete = [c for c in plan.curves
                 if all(rid in stored for rid, names in plan.run_curves.items() if c.name in names)]
     digest = json.dumps(sorted(rid for rid in plan.runs if rid in stored))

@@ -49,25 +49,23 @@ def status_summary(workspace: Workspace, name: str | None = None) -> list[dict[s
     and each failure with its error."""
     if not workspace.store_path.is_file():
         raise WorkspaceError(f"workspace {workspace.root} has no results store; run a study first")
+    out = []
     with ResultsStore(workspace.store_path) as store:
         studies = store.query("SELECT study, config FROM studies ORDER BY study")
-    if name is not None:
-        studies = studies[studies["study"] == name]
+        if name is not None:
+            studies = studies[studies["study"] == name]
+            if studies.empty:
+                raise WorkspaceError(f"no study {name!r} in {workspace.root}")
         if studies.empty:
-            raise WorkspaceError(f"no study {name!r} in {workspace.root}")
-    if studies.empty:
-        raise WorkspaceError(f"no study has run in {workspace.root}")
-    out = []
-    for row in studies.itertuples():
-        study = build(StudyConfig, json.loads(row.config), f"study {row.study!r} in the store")
-        plan = build_plan(study, workspace)
-        status = _status(plan)
-        with ResultsStore(workspace.store_path) as store:
+            raise WorkspaceError(f"no study has run in {workspace.root}")
+        for row in studies.itertuples():
+            study = build(StudyConfig, json.loads(row.config), f"study {row.study!r} in the store")
+            status = build_plan(study, workspace).status(store)
             failures = store.query("SELECT stage, item, error, config FROM study_failures "
                                    "WHERE study = ? ORDER BY stage, item", [study.name])
-        out.append({"study": study.name,
-                    "stages": {s: {k: len(v) for k, v in p.items()} for s, p in status.items()},
-                    "failed": failures.to_dict("records")})
+            out.append({"study": study.name,
+                        "stages": {s: {k: len(v) for k, v in p.items()} for s, p in status.items()},
+                        "failed": failures.to_dict("records")})
     return out
 
 
