@@ -1,0 +1,78 @@
+"""Commands that describe worlds and prompts: worlds, world-info, strategies, prompts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from synscale.cli.app import JsonOpt, QuietOpt, app, out, parse_ints, print_json
+
+
+@app.command()
+def worlds() -> None:
+    """List the worlds."""
+    from synscale.worlds import WORLDS
+
+    for name, doc in WORLDS.describe().items():
+        out.print(f"[bold]{name}[/bold]  {doc}")
+
+
+@app.command("world-info")
+def world_info(name: str, root: Annotated[Path | None, typer.Option(
+        help="Data root of the imagenet world (see README).")] = None) -> None:
+    """Pool sizes, classes and OOD sets of a world."""
+    from synscale.worlds import get_world
+
+    world = get_world(name, root=root)
+    info = world.describe()
+    out.print(f"[bold]{name}[/bold]: {world.num_classes} classes, {world.channels}x"
+              f"{world.image_size}x{world.image_size} images, default model {world.default_model}")
+    for pool in world.pool_names():
+        out.print(f"  pool {pool}: {len(world.pool(pool))} images")
+    for ood in world.ood_names():
+        out.print(f"  ood {ood}: {len(world.ood(ood))} images")
+    classes = info["classes"]
+    shown = ", ".join(classes[:12]) + (f", ... ({len(classes)} in all)" if len(classes) > 12 else "")
+    out.print(f"  classes: {shown}")
+
+
+@app.command()
+def prompts(
+    world: Annotated[str, typer.Option(help="World name (see `synscale worlds`).")] = "mini",
+    strategy: Annotated[str, typer.Option(help="Prompt strategy (see `synscale strategies`).")] = "classname",
+    classes: Annotated[str | None, typer.Option(help="Comma-separated class ids (default: all).")] = None,
+    per_class: Annotated[int, typer.Option(help="Prompts (images to generate) per class.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the assignment of prompts to images.")] = 0,
+    captioner: Annotated[str | None, typer.Option(help="captions: attributes, blip2 or file.")] = None,
+    model: Annotated[str | None, typer.Option(help="word2sen T5 / blip2 model: local dir or hub id.")] = None,
+    captions_file: Annotated[Path | None, typer.Option(help="captions with --captioner file: CSV/JSONL.")] = None,
+    sentences: Annotated[int | None, typer.Option(help="word2sen: sentences per class (100).")] = None,
+    root: Annotated[Path | None, typer.Option(help="Data root of worlds that read user data.")] = None,
+    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Cache tables and sentences here.")] = None,
+    json_: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Print the prompt of every image to generate for the chosen classes."""
+    from synscale.prompts.tables import prompt_table
+
+    table = prompt_table(world, strategy, per_class, seed, parse_ints(classes, "--classes"), root,
+                         workspace, quiet or json_, captioner=captioner, model=model,
+                         file=captions_file, sentences=sentences)
+    for row in table.select(["class_id", "class_name", "prompt"]).to_pylist():
+        if json_:
+            print_json(row)
+        else:
+            out.print(f"{row['class_id']:>4} {row['class_name']}: {row['prompt']}", markup=False,
+                      highlight=False, soft_wrap=True)
+
+
+@app.command()
+def strategies() -> None:
+    """List the prompt strategies and captioners."""
+    from synscale.prompts import CAPTIONERS, STRATEGIES
+
+    for name, doc in STRATEGIES.describe().items():
+        out.print(f"[bold]{name}[/bold]  {doc}", highlight=False)
+    out.print(f"captioners (for captions): {', '.join(CAPTIONERS.names())}", highlight=False)
