@@ -1,12 +1,24 @@
-"""Published learning curves nobody on this project produced (``../shared/reference-curves``)."""
+"""Published learning curves nobody on this project produced, copied into ``reference_curves/``
+beside this file (sources in its README), so these tests always run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from synscale.scaling import fit_curve
 from synscale.scaling.extrapolate import heldout_error, point_heldout_rmse
 from synscale.scaling.reference import load_alabdulmohsin, load_bnsl
+
+CURVES = Path(__file__).parent / "reference_curves"
+
+
+@pytest.fixture
+def reference_curves() -> Path:
+    """The copies in tests/ (this overrides the shared-directory fixture, which may skip)."""
+    return CURVES
 
 
 def test_broken_law_finds_the_bnsl_break_and_extrapolates_past_it(reference_curves) -> None:
