@@ -38,8 +38,10 @@ class SyntheticDataset:
             return cls(path)
         if workspace is not None:
             root = workspace.root / DATASETS_KIND
-            found = sorted(p for p in root.glob(f"{dataset}*") if (p / CONFIG_FILE).is_file()) \
-                if root.is_dir() else []
+            # A plain prefix match, not a glob: a name holding glob characters ("**", "[") is
+            # just a name that matches nothing.
+            found = sorted(p for p in root.iterdir() if p.name.startswith(str(dataset))
+                           and (p / CONFIG_FILE).is_file()) if root.is_dir() else []
             if len(found) == 1:
                 return cls(found[0])
             if len(found) > 1:
