@@ -58,6 +58,11 @@ class World(ABC):
             raise UnknownNameError(f"OOD set of world {self.name!r}", name, self.ood_names())
         return self.load_ood(name)
 
+    def fingerprint(self) -> dict[str, object]:
+        """What identifies this world's data beyond its name (e.g. a data root and a digest of
+        its files), part of every run's identity; empty for data shipped with the package."""
+        return {}
+
     def describe(self) -> dict[str, object]:
         return {"world": self.name, "image_size": self.image_size, "channels": self.channels,
                 "classes": [c.name for c in self.classes], "pools": self.pool_names(),
