@@ -13,6 +13,10 @@ Tables
   names of its generation configurations and curves, and what failed;
 - ``class_fits``: per-class k, performance at D_I and group of a curve (``synscale classes``);
 - ``exchange_rates``: synthetic-to-real exchange rate per real scale (``synscale exchange``);
+- ``predict_loo`` / ``predict_scores``: leave-one-configuration-out predictions of k and
+  ``-log L_{D_I}`` and their Spearman scores (``synscale predict``, docs/advise.md);
+- ``allocations``: per-class image counts of a budget (``synscale allocate``);
+- ``adaptive_runs``: the adaptive-vs-uniform experiment of a study's ``adaptive`` section;
 - ``study_grid`` (a view): every configuration of a study with its metrics and its loss,
   ``-log L`` and top-1 at D_I (mean over the grid seeds): the points of Figure 2;
 - ``study_fits`` (a view): k with its interval, ``-log L_{D_I}`` and the power law's break scale
@@ -77,6 +81,19 @@ CREATE TABLE IF NOT EXISTS class_fits (
 CREATE TABLE IF NOT EXISTS exchange_rates (
     synthetic VARCHAR, real VARCHAR, set_name VARCHAR, D_real DOUBLE, loss DOUBLE,
     D_synthetic DOUBLE, rate DOUBLE, rate_lo DOUBLE, rate_hi DOUBLE, reachable DOUBLE);
+CREATE TABLE IF NOT EXISTS predict_loo (
+    study VARCHAR, target VARCHAR, method VARCHAR, config VARCHAR, measured DOUBLE,
+    predicted DOUBLE);
+CREATE TABLE IF NOT EXISTS predict_scores (
+    study VARCHAR, target VARCHAR, method VARCHAR, n BIGINT, spearman DOUBLE, spearman_lo DOUBLE,
+    spearman_hi DOUBLE, vs_recognizability DOUBLE, vs_recognizability_lo DOUBLE,
+    vs_recognizability_hi DOUBLE, rmse DOUBLE, level DOUBLE);
+CREATE TABLE IF NOT EXISTS allocations (
+    plan VARCHAR, pilot VARCHAR, budget BIGINT, class_id BIGINT, count BIGINT, config VARCHAR,
+    a DOUBLE, k DOUBLE, predicted_loss DOUBLE);
+CREATE TABLE IF NOT EXISTS adaptive_runs (
+    study VARCHAR, budget BIGINT, arm VARCHAR, seed BIGINT, dataset VARCHAR, run_id VARCHAR,
+    val_loss DOUBLE, predicted_loss DOUBLE);
 CREATE OR REPLACE VIEW study_grid AS
 SELECT c.study, c.name AS config, c.generator, c.cfg, c.prompts, c.dataset, m.recognizability,
        m.diversity, m.fid, count(r.run_id) AS runs, avg(r.val_loss) AS val_loss,
@@ -99,7 +116,8 @@ ORDER BY c.study, f.set_name != 'val', f.set_name, c.name, f.law;
 CURVE_KEY = "r.world || '/' || r.data || '/' || r.model"  # a curve's name: world/data/model
 TABLES = ("runs", "set_metrics", "class_metrics", "fits", "datasets", "dataset_metrics",
           "dataset_class_metrics", "studies", "study_configs", "study_curves", "study_failures",
-          "class_fits", "exchange_rates", "study_grid", "study_fits")
+          "class_fits", "exchange_rates", "study_grid", "study_fits", "predict_loo", "predict_scores",
+          "allocations", "adaptive_runs")
 
 
 @dataclass
