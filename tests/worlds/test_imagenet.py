@@ -57,7 +57,7 @@ def test_image_folders_by_wnid_and_by_index(root):
 def test_shards_and_class_restriction(root):
     r = get_world("imagenet", root=root).ood("r")
     assert len(r) == 3 and sorted(r.label_array.tolist()) == [0, 1, 1]
-    assert r.classes == [0, 1]  # logits get restricted to the classes a set covers
+    assert r.classes == [0, 1]  # a declared class subset: logits restricted to its classes
     image, _ = r.subset([0])[0]
     assert image.shape == (3, 224, 224) and image[2].float().mean() > 200
 
@@ -86,3 +86,55 @@ def test_unknown_folder_name_is_explained(tmp_path):
 def test_label_array_matches_files(root):
     train = get_world("imagenet", root=root).pool("train")
     assert np.array_equal(train.label_array, np.array([0, 0, 0, 1, 1, 1]))
+
+
+def test_only_declared_class_subsets_restrict_logits(root):
+    """A val (or V2) split that happens to lack classes is scored over all 1000 classes."""
+    world = get_world("imagenet", root=root)
+    assert world.pool("val").classes is None and world.ood("v2").classes is None
+    assert world.ood("r").classes == [0, 1]
+
+
+def test_two_roots_never_share_runs_or_references(root, tmp_path_factory):
+    from synscale.train.classifier import TrainRecipe
+    from synscale.train.reference import reference_identity
+    from synscale.train.runs import CurveConfig, plan_runs
+    from synscale.workspace import Workspace
+
+    other = tmp_path_factory.mktemp("other")
+    for split in ("train", "val"):
+        for i in range(3):
+            write_jpeg(other / split / TENCH / f"{i}.JPEG", (200, 10, 10))
+            write_jpeg(other / split / GOLDFISH / f"{i + 1}.JPEG", (10, 200, 10))  # other names
+    workspace = Workspace(tmp_path_factory.mktemp("ws"))
+
+    def run_id(data_root):
+        config = CurveConfig(world="imagenet", world_root=str(data_root), scales=[4],
+                             recipe=TrainRecipe(model="mini_resnet"))
+        return plan_runs(config, workspace)[0].run_id
+
+    assert run_id(root) == run_id(root)
+    assert run_id(root) != run_id(other)
+    recipe = TrainRecipe(model="mini_resnet", augment="imagenet")
+    a = reference_identity(get_world("imagenet", root=root), recipe, 0)
+    b = reference_identity(get_world("imagenet", root=other), recipe, 0)
+    assert a[0] == b[0] and a[1] != b[1]
+    assert a[1]["world_data"]["root"] == str(root.resolve())
+
+
+def test_the_fingerprint_follows_the_files_not_only_the_root(root):
+    before = get_world("imagenet", root=root).fingerprint()
+    write_jpeg(root / "val" / GOLDFISH / "extra.JPEG", (10, 200, 10))
+    after = get_world("imagenet", root=root).fingerprint()
+    assert before["root"] == after["root"] and before["splits"]["val"] != after["splits"]["val"]
+    assert before["splits"]["train"] == after["splits"]["train"]
+
+
+def test_the_mini_world_adds_nothing_to_run_identities(tmp_path):
+    """Embedded data: mini run identities (and so existing workspaces) are unchanged."""
+    from synscale.train.runs import CurveConfig, plan_runs
+    from synscale.workspace import Workspace
+
+    assert get_world("mini").fingerprint() == {}
+    task = plan_runs(CurveConfig(scales=[125]), Workspace(tmp_path))[0]
+    assert set(task.identity) == {"world", "data", "scale", "seed", "recipe"}

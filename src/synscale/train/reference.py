@@ -44,4 +44,6 @@ def reference_identity(world: World, recipe: TrainRecipe, seed: int) -> tuple[st
     """The reference artifact's name and identity (``recipe`` resolved)."""
     identity = {"world": world.name, "pool": "train", "seed": seed,
                 "recipe": recipe.model_dump(mode="json")}
+    if fingerprint := world.fingerprint():  # a data root and its files' digest (imagenet)
+        identity["world_data"] = fingerprint
     return f"{world.name}-{recipe.model}", identity

