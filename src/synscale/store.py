@@ -17,6 +17,9 @@ Tables
   ``-log L_{D_I}`` and their Spearman scores (``synscale predict``, docs/advise.md);
 - ``allocations``: per-class image counts of a budget (``synscale allocate``);
 - ``adaptive_runs``: the adaptive-vs-uniform experiment of a study's ``adaptive`` section;
+- ``clip_runs`` / ``clip_set_metrics`` / ``clip_class_metrics``: CLIP runs (``synscale clip
+  train``): scale = captions, data = real / syn:<set> / mix:<set>, and their zero-shot loss and
+  top-1 per set and per class (docs/clip.md);
 - ``study_grid`` (a view): every configuration of a study with its metrics and its loss,
   ``-log L`` and top-1 at D_I (mean over the grid seeds): the points of Figure 2;
 - ``study_fits`` (a view): k with its interval, ``-log L_{D_I}`` and the power law's break scale
@@ -94,6 +97,16 @@ CREATE TABLE IF NOT EXISTS allocations (
 CREATE TABLE IF NOT EXISTS adaptive_runs (
     study VARCHAR, budget BIGINT, arm VARCHAR, seed BIGINT, dataset VARCHAR, run_id VARCHAR,
     val_loss DOUBLE, predicted_loss DOUBLE);
+CREATE TABLE IF NOT EXISTS clip_runs (
+    run_id VARCHAR PRIMARY KEY, world VARCHAR, pairs VARCHAR, data VARCHAR, model VARCHAR,
+    scale BIGINT, seed BIGINT, epochs BIGINT, iterations BIGINT, real_draws BIGINT,
+    synthetic_draws BIGINT, train_loss DOUBLE, val_loss DOUBLE, val_top1 DOUBLE,
+    pairs_per_s DOUBLE, seconds DOUBLE, config VARCHAR,
+    created TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS clip_set_metrics (
+    run_id VARCHAR, set_name VARCHAR, loss DOUBLE, top1 DOUBLE, n BIGINT);
+CREATE TABLE IF NOT EXISTS clip_class_metrics (
+    run_id VARCHAR, set_name VARCHAR, class_id BIGINT, loss DOUBLE, top1 DOUBLE, n BIGINT);
 CREATE OR REPLACE VIEW study_grid AS
 SELECT c.study, c.name AS config, c.generator, c.cfg, c.prompts, c.dataset, m.recognizability,
        m.diversity, m.fid, count(r.run_id) AS runs, avg(r.val_loss) AS val_loss,
@@ -117,7 +130,7 @@ CURVE_KEY = "r.world || '/' || r.data || '/' || r.model"  # a curve's name: worl
 TABLES = ("runs", "set_metrics", "class_metrics", "fits", "datasets", "dataset_metrics",
           "dataset_class_metrics", "studies", "study_configs", "study_curves", "study_failures",
           "class_fits", "exchange_rates", "study_grid", "study_fits", "predict_loo", "predict_scores",
-          "allocations", "adaptive_runs")
+          "allocations", "adaptive_runs", "clip_runs", "clip_set_metrics", "clip_class_metrics")
 
 
 @dataclass
