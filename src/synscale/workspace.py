@@ -87,5 +87,21 @@ class Workspace:
             raise
 
 
+def writable_file(path: str | Path, what: str) -> Path:
+    """``path`` ready to be written as a file: its folders made, or one clear error naming
+    ``what`` (the option) and why not (a folder in the way, a file where a folder must be,
+    no permission)."""
+    path = Path(path)
+    if path.is_dir():
+        raise WorkspaceError(f"{what} {path} is a directory; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"{what} {path}: cannot create its folder ({exc.strerror or exc})") from None
+    if not os.access(path.parent, os.W_OK):
+        raise WorkspaceError(f"{what} {path}: no permission to write in {path.parent}")
+    return path
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60]

@@ -1,7 +1,8 @@
 """The ``synscale`` command: each command parses its options, calls one function, prints.
 
 One module per group of commands registers them on the shared Typer ``app``. User errors
-(``SynscaleError``) print one line and exit with code 2; no traceback.
+(``SynscaleError``) and usage errors print one line and exit with code 2; no traceback
+(``app.run``; docs/cli.md).
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import sys
 from importlib import import_module
 
-from synscale.cli.app import app
-from synscale.errors import SynscaleError
+from synscale.cli.app import app, run
 
 # Each module registers its commands on ``app`` when imported, in the order --help lists them.
 COMMAND_MODULES = ("world", "generation", "training", "study", "scaling", "report")
@@ -21,8 +21,4 @@ __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        app(args=argv)
-    except SynscaleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(run(argv))

@@ -1,27 +1,60 @@
-"""Shared pieces of the ``synscale`` command: the Typer app, common options and output."""
+"""Shared pieces of the ``synscale`` command: the Typer app, common options, output, and the
+entry point that turns every user error into one line (docs/cli.md)."""
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer._click import Command, Context
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.exceptions import Abort
 
-from synscale.errors import ConfigError
+from synscale.errors import ConfigError, SynscaleError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scaling laws of synthetic images for model training (Fan et al. 2023).")
 # Tables in a pipe or log keep their full width instead of rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 200)
 
+# The names the registries hold, for --help without importing them (the registries import torch,
+# seconds of start-up). tests/cli/test_help.py checks every list against its registry.
+CHOICES = {
+    "world": ("imagenet", "mini"),
+    "generator": ("diffusers", "mini-latent", "mini-masked", "mini-pixel"),
+    "prompts": ("captions", "classname", "classname+places", "classname_description",
+                "classname_description+places", "classname_hypernyms", "classname_hypernyms+places",
+                "clip_templates_7", "clip_templates_80", "word2sen"),
+    "captioner": ("attributes", "blip2", "file"),
+    "law": ("broken", "m4", "power", "saturating"),
+    "mini_model": ("mini_resnet", "mini_resnet_wide", "mini_vit"),
+}
+
+
+def choices(kind: str) -> str:
+    return ", ".join(CHOICES[kind])
+
+
+def finite(value: float | None) -> float | None:
+    """Option callback: refuse NaN and infinities, which no float option of synscale means."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, got {value}")
+    return value
+
+
+Engine = Literal["local", "ray"]
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: a.b=c.")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE", show_default=False,
+    help="Override a config key (dotted, e.g. recipe.lr=0.1); repeatable; beats the file and flags.")]
 
 
 def parse_ints(text: str | None, flag: str) -> list[int] | None:
@@ -49,3 +82,43 @@ def print_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
     sys.stdout.flush()
 
+
+def command() -> Command:
+    """The click command tree of ``app``, with flags shown as flags (typer labels them <bool>)."""
+    root = typer.main.get_command(app)
+    _polish(root)
+    return root
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run ``synscale ARGV``; a usage or user error is one line on stderr and exit code 2."""
+    try:
+        code = command().main(args=argv, prog_name="synscale", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        if exc.message:  # typer's rich help has been printed already; plain help has not
+            print(exc.message, file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        print(f"error: {_one_line(exc.format_message())}{where}", file=sys.stderr)
+        return 2
+    except Abort:
+        print("error: aborted", file=sys.stderr)
+        return 1
+    except SynscaleError as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    return code if isinstance(code, int) else 0
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _polish(cmd: Command) -> None:
+    ctx = Context(cmd, info_name=cmd.name)
+    for param in [*cmd.params, cmd.get_help_option(ctx)]:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""  # a flag takes no value: show none
+    for sub in getattr(cmd, "commands", {}).values():
+        _polish(sub)

@@ -13,21 +13,30 @@ from synscale.cli.app import (
     SetOpt,
     WorkspaceOpt,
     app,
+    choices,
     parse_ints,
     print_json,
     print_table,
 )
 
 
-@app.command()
+@app.command(epilog="Example: synscale train --world mini --data real --scales 125,250,500 -w ws")
 def train(
-    world: Annotated[str | None, typer.Option(help="World name (see `synscale worlds`).")] = None,
-    data: Annotated[str | None, typer.Option(help="Training data: real, or a synthetic dataset.")] = None,
-    scales: Annotated[str | None, typer.Option(help="Comma-separated dataset sizes D.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Run seed (subsets, init, data order).")] = None,
-    model: Annotated[str | None, typer.Option(help="Classifier (timm name or mini_resnet/mini_vit).")] = None,
-    root: Annotated[Path | None, typer.Option(help="Data root of worlds that read user data.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML file of a CurveConfig.")] = None,
+    world: Annotated[str | None, typer.Option(
+        help=f"World name: {choices('world')}.", show_default="mini")] = None,
+    data: Annotated[str | None, typer.Option(
+        help="Training data: real, syn:<dataset> (a generated set in the workspace), or "
+             "real<R>+syn:<dataset> (R real images plus D synthetic).", show_default="real")] = None,
+    scales: Annotated[str | None, typer.Option(
+        help="Comma-separated dataset sizes D.", show_default="125,250,500,1000,2000")] = None,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="Run seed (subsets, init, data order).", show_default="0")] = None,
+    model: Annotated[str | None, typer.Option(
+        help=f"Classifier: {choices('mini_model')} or a timm name.",
+        show_default="the world's default")] = None,
+    root: Annotated[Path | None, typer.Option(help="Data root of worlds that read user data (imagenet).")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="YAML file of a CurveConfig (flags and --set override its keys).")] = None,
     set_: SetOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
@@ -39,8 +48,9 @@ def train(
     from synscale.workspace import Workspace
 
     flags = {"world": world, "data": data, "seed": seed, "scales": parse_ints(scales, "--scales"),
-             "world_root": str(root) if root else None, "recipe": {"model": model} if model else None}
-    curve = load_config(CurveConfig, config, set_, {k: v for k, v in flags.items() if v is not None})
+             "world_root": str(root) if root else None, "recipe.model": model}
+    curve = load_config(CurveConfig, config, set_, flags,
+                        flag_names={"world_root": "--root", "recipe.model": "--model"})
     rows = []
     for record in run_curve(curve, Workspace(workspace), quiet=quiet or json_):
         summary = record.summary()
@@ -53,7 +63,7 @@ def train(
         print_table(rows, f"runs ({workspace})")
 
 
-@app.command()
+@app.command(epilog="Example: synscale results -w ws --table fits --csv fits.csv")
 def results(workspace: WorkspaceOpt = Path("workspace"),
             csv: Annotated[Path | None, typer.Option(help="Also write the table to CSV.")] = None,
             table: Annotated[str, typer.Option(help="A table or view of the store: runs, set_metrics, "

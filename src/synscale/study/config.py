@@ -163,7 +163,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> StudyCon
 
     data = load_yaml(path)
     base = {} if "name" in data else {"name": Path(path).stem}
-    study = load_config(StudyConfig, path, overrides, base)
+    study = load_config(StudyConfig, path, overrides, defaults=base)
     if not _NAME.fullmatch(study.name):
         raise ConfigError(f"{path}: study name {study.name!r} may hold only letters, digits and _.+-")
     return study
