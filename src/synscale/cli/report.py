@@ -10,11 +10,11 @@ import typer
 from synscale.cli.app import WorkspaceOpt, app, out, print_json, print_table
 
 
-@app.command()
+@app.command(epilog="Example: synscale report -w ws")
 def report(
     workspace: WorkspaceOpt = Path("workspace"),
     out_file: Annotated[Path | None, typer.Option(
-        "--out", help="HTML file to write (default: <workspace>/report/report.html).")] = None,
+        "--out", help="HTML file to write.", show_default="<workspace>/report/report.html")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the findings' verdicts as JSON lines.")] = False,
 ) -> None:
     """One self-contained HTML page of the paper's figures and findings, from the results store."""

@@ -7,26 +7,28 @@ from typing import Annotated
 
 import typer
 
-from synscale.cli.app import JsonOpt, WorkspaceOpt, app, print_json, print_table
+from synscale.cli.app import JsonOpt, WorkspaceOpt, app, choices, finite, print_json, print_table
 from synscale.errors import ConfigError
 
 
-@app.command()
+@app.command(epilog="Example: synscale fit -w ws --law power --law broken")
 def fit(
     curves: Annotated[Path | None, typer.Option(
         help="CSV file with columns curve,D,loss[,seed].")] = None,
     workspace: Annotated[Path | None, typer.Option(
         "--workspace", "-w", help="Fit every curve stored in this workspace.")] = None,
     law: Annotated[list[str] | None, typer.Option(
-        help="power, saturating, broken or m4; repeat to fit several. Default: power.")] = None,
+        help=f"Scaling law: {choices('law')}; repeat to fit several.", show_default="power")] = None,
     ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", help="Reference scale D_I of Eq. 2 (default: geometric mean of D).")] = None,
+        "--ref-scale", min=0, callback=finite, help="Reference scale D_I of Eq. 2 (> 0).",
+        show_default="geometric mean of D")] = None,
     holdout_last: Annotated[int | None, typer.Option(
-        "--holdout-last", help="Fit without the last N scales; score them.")] = None,
+        "--holdout-last", min=1, help="Fit without the last N scales; score them.")] = None,
     choose_range: Annotated[bool, typer.Option(
         "--choose-range", help="Drop small scales when forward validation says so.")] = False,
-    boot: Annotated[int, typer.Option(help="Bootstrap refits for nonlinear laws.")] = 1000,
-    level: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
+    boot: Annotated[int, typer.Option(min=0, help="Bootstrap refits for nonlinear laws.")] = 1000,
+    level: Annotated[float, typer.Option(
+        min=0, max=1, callback=finite, help="Confidence level of the intervals (between 0 and 1).")] = 0.95,
     json_: JsonOpt = False,
 ) -> None:
     """Fit scaling laws, with intervals, to curves from a CSV file or a workspace."""
@@ -55,12 +57,13 @@ def _fit_rows(rows: list[dict]) -> list[dict[str, object]]:
              if key == "k_ci" and key in row else row.get(key, "") for key in keys} for row in rows]
 
 
-@app.command()
+@app.command(epilog="Example: synscale classes -w ws --curve syn-best --json")
 def classes(
     curve: Annotated[str, typer.Option(help="Curve: a study's short name or a data value (prefix ok).")],
     set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
     ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", help="D_I (default: the study's, else the real pool's size).")] = None,
+        "--ref-scale", min=0, callback=finite, help="D_I (> 0).",
+        show_default="the study's, else the real pool's size")] = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
     csv: Annotated[Path | None, typer.Option(help="Also write the table to CSV.")] = None,
@@ -82,13 +85,15 @@ def classes(
                   for k, v in row.items()} for row in rows], f"classes of {curve} ({set_name})")
 
 
-@app.command()
+@app.command(epilog="Example: synscale exchange -w ws --synthetic syn-best")
 def exchange(
     synthetic: Annotated[str, typer.Option(help="Synthetic curve (short name or data value).")],
-    real: Annotated[str | None, typer.Option(help="Real curve (default: the real curve of the same model).")] = None,
+    real: Annotated[str | None, typer.Option(
+        help="Real curve.", show_default="the real curve of the same model")] = None,
     set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
     ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", help="D_I (default: the study's, else the real pool's size).")] = None,
+        "--ref-scale", min=0, callback=finite, help="D_I (> 0).",
+        show_default="the study's, else the real pool's size")] = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from synscale.cli.app import (
+    Engine,
     JsonOpt,
     QuietOpt,
     SetOpt,
@@ -21,17 +22,17 @@ from synscale.cli.app import (
 study_app = typer.Typer(no_args_is_help=True, help="A whole study from one YAML file (see examples/).")
 app.add_typer(study_app, name="study")
 StudyArg = Annotated[Path, typer.Argument(help="Study file (YAML), e.g. examples/mini.yaml.")]
-EngineOpt = Annotated[str, typer.Option(help="local (processes on this machine) or ray.")]
+EngineOpt = Annotated[Engine, typer.Option(help="local (processes on this machine) or ray.")]
 WorkersOpt = Annotated[int | None, typer.Option(
-    help="Training runs at once (default: one per core; Ray: as many).")]
+    min=1, help="Training runs at once.", show_default="one per core; Ray: as many")]
 
 
-@study_app.command("run")
+@study_app.command("run", epilog="Example: synscale study run examples/mini.yaml -w ws --set measure.per_class=20")
 def study_run(
     study_file: StudyArg,
     engine: EngineOpt = "local",
     workers: WorkersOpt = None,
-    address: Annotated[str | None, typer.Option(help="Address of a running Ray cluster.")] = None,
+    address: Annotated[str | None, typer.Option(help="Address of a running Ray cluster (--engine ray).")] = None,
     set_: SetOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
@@ -59,7 +60,7 @@ def study_run(
         raise typer.Exit(1)
 
 
-@study_app.command("plan")
+@study_app.command("plan", epilog="Example: synscale study plan examples/mini.yaml -w ws --no-calibrate")
 def study_plan(
     study_file: StudyArg,
     workers: WorkersOpt = None,
@@ -98,10 +99,10 @@ def study_plan(
                   highlight=False)
 
 
-@study_app.command("status")
+@study_app.command("status", epilog="Example: synscale study status -w ws")
 def study_status(
     workspace: WorkspaceOpt = Path("workspace"),
-    name: Annotated[str | None, typer.Option(help="Only this study (default: every one).")] = None,
+    name: Annotated[str | None, typer.Option(help="Only this study.", show_default="every one")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Done / pending / failed per stage of every study in a workspace, and why each failed."""
