@@ -76,3 +76,21 @@ def test_bad_options_are_one_line_errors(tiny_pipeline, tmp_path):
         GENERATORS.create("diffusers", model=str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="steps"):
         GENERATORS.create("diffusers", model=str(tiny_pipeline), steps=0)
+
+
+def test_pickled_weights_load_only_when_allowed(tiny_pipeline, tmp_path, generator):
+    """A pipeline whose denoiser and VAE exist only as pickled ``.bin`` files (which can run code
+    when loaded) is refused by default; ``allow_pickle=true`` loads the same weights."""
+    from diffusers import StableDiffusionPipeline
+
+    pickled = tmp_path / "pickled"
+    StableDiffusionPipeline.from_pretrained(str(tiny_pipeline)).save_pretrained(
+        pickled, safe_serialization=False)
+    assert list(pickled.glob("unet/*.bin")) and not list(pickled.glob("unet/*.safetensors"))
+    with pytest.raises(ConfigError, match="allow_pickle=true"):
+        GENERATORS.create("diffusers", model=str(pickled), steps=2)
+    allowed = GENERATORS.create("diffusers", model=str(pickled), steps=2, allow_pickle=True)
+    assert torch.equal(allowed.generate(["seven"], [5], 2.0), generator.generate(["seven"], [5], 2.0))
+    # Allowing pickles does not decide an image: it is not part of the dataset's identity.
+    assert GENERATORS.call("diffusers", "identity", model=str(tiny_pipeline), allow_pickle=True) == \
+        GENERATORS.call("diffusers", "identity", model=str(tiny_pipeline))

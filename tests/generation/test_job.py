@@ -25,8 +25,8 @@ from synscale.data.manifest import read_manifest
 from synscale.data.shards import check_shard
 from synscale.data.synthetic import SyntheticDataset
 from synscale.engine import make_engine
-from synscale.generators.job import generate_dataset
-from synscale.generators.plan import GenerateConfig
+from synscale.generators.stage.dataset import generate_dataset
+from synscale.generators.stage.plan import GenerateConfig
 from synscale.train.classifier import TrainedClassifier
 from synscale.train.models import create_classifier
 from synscale.workspace import Workspace
@@ -177,6 +177,23 @@ def test_a_dataset_started_with_other_generator_settings_is_refused(reference, t
     assert result.code == 2
     assert result.err.count("\n") == 1 and "other generator settings" in result.err
     assert "weights" in result.err
+
+
+def test_a_truncated_generation_state_is_refused_in_one_line(reference, tiny_pipeline,
+                                                             tmp_path, cli):
+    """A ``generation.json`` cut short (a full disk, a copy interrupted) is refused, naming the
+    file and what to do, never a traceback; and synscale itself leaves no such file."""
+    partial = tmp_path / "datasets" / f".partial-{reference.name}"
+    shutil.copytree(reference, partial)
+    for name in ("config.json", "card.json", "shard-000002.tar"):
+        (partial / name).unlink()
+    state = (partial / "generation.json").read_text()
+    (partial / "generation.json").write_text(state[:len(state) // 2])
+    result = cli(*job_args(tiny_pipeline, tmp_path))
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "generation.json is corrupt" in result.err
+    assert "Traceback" not in result.err
+    assert not list(reference.glob(".*.tmp"))  # the state was written under a temporary name
 
 
 def test_a_dataset_is_named_by_the_generators_resolved_options_and_weights(

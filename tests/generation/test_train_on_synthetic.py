@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from synscale.engine import make_engine
-from synscale.generators.job import generate_dataset
-from synscale.generators.plan import GenerateConfig
+from synscale.generators.stage.dataset import generate_dataset
+from synscale.generators.stage.plan import GenerateConfig
 from synscale.workspace import Workspace
 
 

@@ -11,16 +11,16 @@ import torch
 
 from synscale.errors import ConfigError
 from synscale.generators import GENERATORS
-from synscale.generators.mini_captions import CaptionBank
-from synscale.generators.mini_diffusion import MiniDiffusionConfig
-from synscale.generators.mini_families import FAMILIES, build_model, default_config
-from synscale.generators.mini_job import train_generator
-from synscale.generators.mini_masked import FSQ
-from synscale.generators.mini_masked_sampling import masked_after
-from synscale.generators.mini_sampling import SamplerSettings, guided_step, make_scheduler
-from synscale.generators.mini_text import Vocabulary
-from synscale.generators.mini_train import TrainSettings, train_mini
-from synscale.generators.mini_weights import save_mini
+from synscale.generators.mini.captions import CaptionBank
+from synscale.generators.mini.diffusion import MiniDiffusionConfig
+from synscale.generators.mini.diffusion_sampler import SamplerSettings, guided_step, make_scheduler
+from synscale.generators.mini.families import FAMILIES, build_model, default_config
+from synscale.generators.mini.masked import FSQ
+from synscale.generators.mini.masked_sampler import masked_after
+from synscale.generators.mini.text import Vocabulary
+from synscale.generators.mini.train_generator import train_generator
+from synscale.generators.mini.training import TrainSettings, train_mini
+from synscale.generators.mini.weights import save_mini
 
 TEXT = {"text_width": 16, "text_layers": 1, "text_heads": 2, "cond_dim": 16, "max_len": 8}
 TINY = {"pixel": {**TEXT, "widths": (8, 16)},

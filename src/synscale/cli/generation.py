@@ -42,8 +42,8 @@ def generate(
     """Generate a synthetic dataset (WebDataset shards + Parquet manifest); resumes after a crash."""
     from synscale.config import load_config
     from synscale.engine import make_engine
-    from synscale.generators.job import generate_dataset
-    from synscale.generators.plan import GenerateConfig
+    from synscale.generators.stage.dataset import generate_dataset
+    from synscale.generators.stage.plan import GenerateConfig
     from synscale.workspace import Workspace
 
     flags = {"world": world, "generator": generator, "cfg": cfg, "prompts": prompts,
@@ -71,7 +71,7 @@ def regenerate(
 ) -> None:
     """Remake one image from its manifest row and check that its bytes match (exit 1 if not)."""
     from synscale.data.synthetic import SyntheticDataset
-    from synscale.generators.regenerate import regenerate_image
+    from synscale.generators.stage.regenerate import regenerate_image
 
     result = regenerate_image(SyntheticDataset.resolve(dataset), image_id, out_file)
     if json_:
@@ -124,7 +124,7 @@ def mini_train_generator(
     quiet: QuietOpt = False,
 ) -> None:
     """Train a mini text-to-image model on the mini world's generator pool (<= 20 minutes)."""
-    from synscale.generators.mini_job import train_generator
+    from synscale.generators.mini.train_generator import train_generator
 
     folder = out_dir or Path("workspace") / "mini-generators" / family
     summary = train_generator(family, folder, minutes, steps, seed, quiet=quiet or json_)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import torch
 
 from synscale.errors import ConfigError
-from synscale.generators.plan import Batch, GeneratorSpec
-from synscale.generators.render import Rendered
+from synscale.generators.stage.plan import Batch, GeneratorSpec
+from synscale.generators.stage.render import Rendered
 from synscale.registry import Registry
 
 

@@ -19,8 +19,8 @@ import numpy as np
 from synscale import errors
 from synscale.engine.base import ENGINES, Engine, default_threads, pin_threads
 from synscale.errors import SynscaleError
-from synscale.generators.plan import Batch, GeneratorSpec
-from synscale.generators.render import Rendered, render_batch, settings_json
+from synscale.generators.stage.plan import Batch, GeneratorSpec
+from synscale.generators.stage.render import Rendered, render_batch, settings_json
 
 
 class GeneratorActor:

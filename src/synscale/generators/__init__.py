@@ -1,6 +1,8 @@
-"""Text-to-image generators. Importing this package registers every generator in ``GENERATORS``."""
+"""Text-to-image generators: the contract (``base``), the backends (``diffusers_backend``, the
+``mini`` package) and the generation stage that turns a config into a dataset (``stage``).
+Importing this package registers every backend's generators in ``GENERATORS``."""
 
-from synscale.generators import diffusers_backend, mini_generators  # noqa: F401  (registration)
+from synscale.generators import diffusers_backend, mini  # noqa: F401  (registration)
 from synscale.generators.base import GENERATORS, Generator
 
 __all__ = ["GENERATORS", "Generator"]

@@ -5,6 +5,10 @@ names one, a Hugging Face hub id (the only case in which synscale reaches the ne
 draws its initial latent from its own CPU ``torch.Generator`` seeded with its seed, so image i does
 not depend on the other prompts of its batch's random draws, nor on the device's RNG.
 
+Weights load from safetensors files only: a pickled ``.bin`` file can run code when it is
+loaded, so a pipeline that has nothing else is refused unless ``allow_pickle=true`` says that its
+source is trusted.
+
 The safety checker is off by default: it replaces flagged images with black squares, which would
 silently corrupt a training set; set ``safety_checker=true`` to keep the pipeline's own checker.
 CFG follows diffusers: ``cfg_scale`` is passed as ``guidance_scale``, and values <= 1 disable
@@ -47,6 +51,9 @@ class DiffusersOptions(FrozenConfig):
     dtype: Literal["float32", "float16", "bfloat16"] = "float32"
     device: str = "cpu"
     safety_checker: bool = False
+    # Load pickled ``.bin`` weights when a component has no safetensors file (they can run code).
+    # Not part of the identity: it decides whether the weights load, never what they draw.
+    allow_pickle: bool = False
 
 
 @GENERATORS.register("diffusers")
@@ -57,7 +64,7 @@ class DiffusersGenerator(Generator):
 
     def __init__(self, **options: Any) -> None:
         self.options = build(DiffusersOptions, options, "generator 'diffusers'")
-        folder = _resolve_model(self.options.model, self.options.revision)
+        folder = _resolve_model(self.options.model, self.options.revision, self.options.allow_pickle)
         self.fingerprint = fingerprint_folder(folder)
         self.pipe = _load_pipeline(folder, self.options)
         self.height = self.options.height or _default_size(self.pipe)
@@ -71,7 +78,7 @@ class DiffusersGenerator(Generator):
         not fetched here, so its weights are named by ``model`` and ``revision`` only."""
         resolved = build(DiffusersOptions, options, "generator 'diffusers'")
         folder = Path(resolved.model).expanduser()
-        return {**resolved.model_dump(mode="json"),
+        return {**resolved.model_dump(mode="json", exclude={"allow_pickle"}),
                 "weights": fingerprint_folder(folder) if folder.is_dir() else None}
 
     @torch.inference_mode()
@@ -100,7 +107,7 @@ class DiffusersGenerator(Generator):
                 "diffusers": diffusers.__version__, "torch": torch.__version__}
 
 
-def _resolve_model(model: str, revision: str | None) -> Path:
+def _resolve_model(model: str, revision: str | None, allow_pickle: bool) -> Path:
     """A local folder as is; anything else is taken as a hub id and downloaded (once, cached)."""
     folder = Path(model).expanduser()
     if folder.is_dir():
@@ -113,7 +120,8 @@ def _resolve_model(model: str, revision: str | None) -> Path:
                           "nor a hub id of the form owner/name")
     from diffusers import DiffusionPipeline
 
-    return Path(DiffusionPipeline.download(model, revision=revision))
+    return Path(DiffusionPipeline.download(model, revision=revision,
+                                           use_safetensors=None if allow_pickle else True))
 
 
 def _load_pipeline(folder: Path, options: DiffusersOptions) -> Any:
@@ -135,9 +143,16 @@ def _load_pipeline(folder: Path, options: DiffusersOptions) -> Any:
             # prefer ``dtype`` and warn.
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
             pipe = AutoPipelineForText2Image.from_pretrained(
-                str(folder), torch_dtype=DTYPES[options.dtype], **extra)
+                str(folder), torch_dtype=DTYPES[options.dtype],
+                use_safetensors=None if options.allow_pickle else True, **extra)
     except ValueError as exc:  # a pipeline class with no text-to-image variant
         raise ConfigError(f"generator 'diffusers': {folder}: {exc}") from None
+    except OSError as exc:  # with use_safetensors=True: a component with only pickled weights
+        if options.allow_pickle or "safetensors" not in str(exc):
+            raise
+        raise ConfigError(f"generator 'diffusers': {folder} has pickled (.bin) weights without "
+                          "safetensors; convert them, or set generator_options.allow_pickle=true "
+                          "if you trust their source") from None
     if options.scheduler is not None:
         pipe.scheduler = _scheduler(diffusers, options.scheduler, pipe.scheduler)
     pipe.set_progress_bar_config(disable=True)

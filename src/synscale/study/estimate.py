@@ -96,7 +96,7 @@ def _eval_seconds(plan: StudyPlan) -> float:
 
 def _generate_rate(plan: StudyPlan, generator: str) -> float:
     """Images/s of one guided batch (CFG 2), generator start-up excluded."""
-    from synscale.generators.plan import GeneratorSpec
+    from synscale.generators.stage.plan import GeneratorSpec
 
     item = next(d for d in plan.datasets.values() if d.config.generator == generator)
     model = GeneratorSpec(generator, item.generate.generator_spec().options).build()

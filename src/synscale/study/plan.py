@@ -16,9 +16,9 @@ from typing import Any
 
 from synscale.config import build
 from synscale.errors import ConfigError, SynscaleError
-from synscale.generators.job import KIND as DATASETS_KIND
-from synscale.generators.job import resolved_config
-from synscale.generators.plan import GenerateConfig
+from synscale.generators.stage.dataset import KIND as DATASETS_KIND
+from synscale.generators.stage.dataset import resolved_config
+from synscale.generators.stage.plan import GenerateConfig
 from synscale.store import ResultsStore
 from synscale.study.config import Configuration, StudyConfig
 from synscale.train.classifier import TrainRecipe
@@ -195,7 +195,7 @@ def _dataset(study: StudyConfig, config: Configuration, per_class: int, workspac
 @cache
 def _identity(generator: str, options: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     """A generator's identity (hashes its weights file): once per process per generator."""
-    from synscale.generators.plan import GeneratorSpec
+    from synscale.generators.stage.plan import GeneratorSpec
 
     return GeneratorSpec(generator, dict(options)).identity()
 

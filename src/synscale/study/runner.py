@@ -93,7 +93,7 @@ def _generate(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: Stud
               quiet: bool, log: Log) -> None:
     from synscale.data.synthetic import SyntheticDataset
     from synscale.engine import make_engine
-    from synscale.generators.job import generate_dataset
+    from synscale.generators.stage.dataset import generate_dataset
 
     todo = [(name, item) for name, item in plan.datasets.items() if not item.done]
     if todo:

@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from synscale.generators.mini_autoencoder import AutoEncoder
-from synscale.generators.mini_text import TextConditioned, TextConfig, Vocabulary
+from synscale.generators.mini.autoencoder import AutoEncoder
+from synscale.generators.mini.text import TextConditioned, TextConfig, Vocabulary
 
 
 class MiniMaskedConfig(TextConfig):

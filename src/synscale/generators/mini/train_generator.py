@@ -1,31 +1,40 @@
 """``synscale mini train-generator``: train one mini family on the mini world's generator pool with
 captions of every prompt strategy, and save it with everything needed to trust and repeat it.
+
+The weights go where the caller says, never into the package by default: the shipped weights
+change only when ``out`` names their folder. A folder is replaced whole and atomically: the new
+weights are written beside it and swapped in with one rename, so a reader (or a crash) sees the
+old weights or the new ones, never a mix, and never none.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shlex
 import shutil
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from synscale.errors import ConfigError
-from synscale.generators.mini_captions import full_bank
-from synscale.generators.mini_families import check_family, default_config
-from synscale.generators.mini_train import TrainSettings, train_mini
-from synscale.generators.mini_weights import data_sha256, save_mini, shipped_weights
+from synscale.generators.mini.captions import full_bank
+from synscale.generators.mini.families import check_family, default_config
+from synscale.generators.mini.training import TrainSettings, train_mini
+from synscale.generators.mini.weights import data_sha256, save_mini
 
 POOL = "generator"
 DEFAULT_MINUTES = 15.0
 
 
-def train_generator(family: str, out: Path | None = None, minutes: float | None = None,
+def train_generator(family: str, out: Path, minutes: float | None = None,
                     steps: int | None = None, seed: int = 0, quiet: bool = False) -> dict[str, Any]:
-    """Train and save one family; ``steps`` fixes the run exactly, else ``minutes`` (default 15)
-    bounds it. Returns a summary (where, steps, seconds, final loss)."""
+    """Train one family and save it in ``out`` (replacing what is there); ``steps`` fixes the run
+    exactly, else ``minutes`` (default 15) bounds it. Returns a summary (where, steps, seconds,
+    final loss)."""
     check_family(family)
     if steps is not None and steps <= 0:
         raise ConfigError(f"--steps must be positive, got {steps}")
@@ -44,7 +53,7 @@ def train_generator(family: str, out: Path | None = None, minutes: float | None 
     model, report = train_mini(config, settings, pool.images, bank, minutes=budget, quiet=quiet)
     # 3. Save, atomically: weights and a config that says how they were made.
     settings = settings.model_copy(update={"steps": report.steps})
-    folder = Path(out) if out is not None else shipped_weights(family)
+    folder = Path(out)
     record = {
         "train": settings.model_dump(mode="json"),
         "report": {"seconds": round(report.seconds, 1), "steps": report.steps,
@@ -64,16 +73,51 @@ def train_generator(family: str, out: Path | None = None, minutes: float | None 
             "final_loss": report.windows(report.losses)[-1]}
 
 
-def _replace_folder(folder: Path, write: Any) -> None:
-    """Fill a temporary sibling folder, then swap it in: never a half-written weights folder."""
+def _replace_folder(folder: Path, write: Callable[[Path], None]) -> None:
+    """Fill a temporary sibling folder, then swap it in: never a half-written weights folder, and
+    the old one is deleted only once the new one is in place (kept if anything fails before)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".tmp-{folder.name}-{uuid.uuid4().hex[:8]}"
-    old = folder.parent / f".old-{folder.name}-{uuid.uuid4().hex[:8]}"
     try:
         write(tmp)
         if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
+            _swap(tmp, folder)  # tmp now holds the old weights
+        else:
+            os.replace(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
+
+
+def _swap(a: Path, b: Path) -> None:
+    """Exchange two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``). Where the system
+    cannot, the old folder is moved aside, the new one moved in, and the old one put back if
+    that fails: a moment without weights, but never their loss."""
+    if _exchange(a, b):
+        return
+    aside = b.with_name(f".old-{b.name}-{uuid.uuid4().hex[:8]}")
+    os.replace(b, aside)
+    try:
+        os.replace(a, b)
+    except OSError:
+        os.replace(aside, b)
+        raise
+    os.replace(aside, a)
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths; False where the C library or file system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))

@@ -13,9 +13,10 @@ import torch
 from synscale.config import FrozenConfig, build
 from synscale.errors import ConfigError
 from synscale.generators.base import GENERATORS, Generator
-from synscale.generators.mini_masked_sampling import MaskedSampler, MaskedSamplerSettings
-from synscale.generators.mini_sampling import ChunkedSampler, Sampler, SamplerSettings
-from synscale.generators.mini_weights import WEIGHTS_FILE, file_sha256, load_mini, shipped_weights
+from synscale.generators.mini.chunked import ChunkedSampler
+from synscale.generators.mini.diffusion_sampler import Sampler, SamplerSettings
+from synscale.generators.mini.masked_sampler import MaskedSampler, MaskedSamplerSettings
+from synscale.generators.mini.weights import WEIGHTS_FILE, file_sha256, load_mini, shipped_weights
 
 
 class MiniGenerator(Generator):

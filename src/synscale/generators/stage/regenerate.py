@@ -14,8 +14,8 @@ from synscale.data.shards import sample_key
 from synscale.data.synthetic import SyntheticDataset
 from synscale.engine.base import default_threads, pin_threads
 from synscale.errors import DataError
-from synscale.generators.plan import Batch, GenerateConfig
-from synscale.generators.render import first_difference, render_batch, settings_json
+from synscale.generators.stage.plan import Batch, GenerateConfig
+from synscale.generators.stage.render import first_difference, render_batch, settings_json
 
 
 def regenerate_image(dataset: SyntheticDataset, image_id: int, out: Path | None = None,

@@ -16,8 +16,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from synscale.errors import ConfigError
-from synscale.generators.mini_families import MiniModel, build_model, config_from_json
-from synscale.generators.mini_text import Vocabulary
+from synscale.generators.mini.families import MiniModel, build_model, config_from_json
+from synscale.generators.mini.text import Vocabulary
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"

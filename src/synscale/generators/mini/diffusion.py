@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from diffusers import DDPMScheduler
 from torch import nn
 
-from synscale.generators.mini_autoencoder import AutoEncoder
-from synscale.generators.mini_text import TextConditioned, TextConfig, Vocabulary
-from synscale.generators.mini_unet import FilmUNet
+from synscale.generators.mini.autoencoder import AutoEncoder
+from synscale.generators.mini.text import TextConditioned, TextConfig, Vocabulary
+from synscale.generators.mini.unet import FilmUNet
 
 Family = Literal["pixel", "latent"]
 

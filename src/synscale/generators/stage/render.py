@@ -14,7 +14,7 @@ import torch
 
 from synscale.data.shards import encode_png, sha256
 from synscale.generators.base import Generator
-from synscale.generators.plan import Batch
+from synscale.generators.stage.plan import Batch
 
 
 @dataclass(frozen=True)

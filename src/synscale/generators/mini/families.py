@@ -8,9 +8,9 @@ from typing import Annotated, Any, get_args
 from pydantic import Field, TypeAdapter
 
 from synscale.errors import ConfigError
-from synscale.generators.mini_diffusion import Family, MiniDiffusion, MiniDiffusionConfig
-from synscale.generators.mini_masked import MiniMasked, MiniMaskedConfig
-from synscale.generators.mini_text import Vocabulary
+from synscale.generators.mini.diffusion import Family, MiniDiffusion, MiniDiffusionConfig
+from synscale.generators.mini.masked import MiniMasked, MiniMaskedConfig
+from synscale.generators.mini.text import Vocabulary
 
 FAMILIES: tuple[str, ...] = (*get_args(Family), "masked")
 MiniModel = MiniDiffusion | MiniMasked

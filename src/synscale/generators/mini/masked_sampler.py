@@ -19,8 +19,8 @@ from pydantic import Field
 
 from synscale.config import FrozenConfig
 from synscale.generators.base import per_image_generators
-from synscale.generators.mini_masked import MiniMasked
-from synscale.generators.mini_sampling import ChunkedSampler
+from synscale.generators.mini.chunked import ChunkedSampler
+from synscale.generators.mini.masked import MiniMasked
 
 
 class MaskedSamplerSettings(FrozenConfig):

@@ -17,6 +17,7 @@ redone, never single images, so a resumed dataset is byte-identical to an uninte
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,8 +38,8 @@ from synscale.data.manifest import (
 from synscale.data.shards import Sample, check_shard, png_shape, shard_name, write_shard
 from synscale.engine.base import Engine
 from synscale.errors import DataError, WorkspaceError
-from synscale.generators.plan import GenerateConfig, Plan
-from synscale.generators.render import Rendered, first_difference
+from synscale.generators.stage.plan import GenerateConfig, Plan
+from synscale.generators.stage.render import Rendered, first_difference
 from synscale.progress import track
 from synscale.workspace import CONFIG_FILE, Workspace
 from synscale.worlds import get_world
@@ -120,7 +121,7 @@ def generate_dataset(config: GenerateConfig, workspace: Workspace, engine: Engin
         shutil.rmtree(folder / PARTS, ignore_errors=True)  # already gone if a crash hit just here
         payload = {"kind": KIND, "name": config.dataset_name(), "digest": artifact.digest,
                    "inputs": [], "config": resolved}
-        (folder / CONFIG_FILE).write_text(json.dumps(payload, indent=2, sort_keys=True))
+        _write_json(folder / CONFIG_FILE, payload)
         folder.replace(artifact.path)
     return GenerateReport(artifact.path, len(plan.rows), plan.num_shards, len(todo),
                           plan.num_shards - len(todo), images, repaired, time.perf_counter() - start,
@@ -152,7 +153,7 @@ class _ShardSink:
             self.state = {"config": self.plan.config.model_dump(mode="json"),
                           "resolved": self.resolved, "settings": settings,
                           "image": {"channels": channels, "height": height, "width": width}}
-            (self.folder / STATE_FILE).write_text(json.dumps(self.state, indent=2, sort_keys=True))
+            _write_json(self.folder / STATE_FILE, self.state)
         elif settings != self.state["settings"]:
             raise WorkspaceError(
                 f"{self.folder} was started with other generator settings "
@@ -195,8 +196,28 @@ def _recorded_rows(folder: Path, complete: bool) -> pd.DataFrame:
 
 
 def _read_state(folder: Path) -> dict[str, Any] | None:
+    """The state of a started dataset; a file that is not its JSON object is refused (it is
+    written atomically, so only something outside synscale can have damaged it)."""
     path = folder / STATE_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        why = "" if isinstance(state, dict) and {"resolved", "settings"} <= state.keys() else \
+            "no resolved config and generator settings"
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        why = f"not JSON: {exc}"
+    if why:
+        raise WorkspaceError(f"{path} is corrupt ({why}); delete {folder} to start that dataset "
+                             "again")
+    return state
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write under a hidden temporary name, then rename: a crash never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+    os.replace(tmp, path)
 
 
 def _card(plan: Plan, state: dict[str, Any], digest: str, manifest: pd.DataFrame,

@@ -20,9 +20,9 @@ import torch
 from pydantic import Field
 
 from synscale.config import FrozenConfig
-from synscale.generators.mini_captions import CaptionBank
-from synscale.generators.mini_families import MiniConfig, MiniModel, build_model
-from synscale.generators.mini_text import Vocabulary
+from synscale.generators.mini.captions import CaptionBank
+from synscale.generators.mini.families import MiniConfig, MiniModel, build_model
+from synscale.generators.mini.text import Vocabulary
 from synscale.progress import track
 
 MIN_TIMED_STEPS = 20  # steps timed before a time budget is turned into a step count
