@@ -37,6 +37,19 @@ def train(
     root: Annotated[Path | None, typer.Option(help="Data root of worlds that read user data (imagenet).")] = None,
     config: Annotated[Path | None, typer.Option(
         help="YAML file of a CurveConfig (flags and --set override its keys).")] = None,
+    device: Annotated[str | None, typer.Option(
+        help="auto (CUDA when there is one), cpu, cuda or cuda:<i>; bf16 autocast on CUDA "
+             "(--set setup.precision=fp32|bf16).", show_default="auto")] = None,
+    engine: Annotated[str | None, typer.Option(
+        help="Where the workers of one run go: local (processes here) or ray (Ray Train).",
+        show_default="local")] = None,
+    workers_per_run: Annotated[int | None, typer.Option(
+        min=1, help="Data-parallel (DDP) workers per run; the batch size is global.",
+        show_default="1")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (with --engine ray).")] = None,
+    checkpoint_every: Annotated[int | None, typer.Option(
+        min=0, help="Steps between checkpoints of a run (0: none); a killed run resumes.",
+        show_default="500")] = None,
     set_: SetOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
@@ -48,9 +61,13 @@ def train(
     from synscale.workspace import Workspace
 
     flags = {"world": world, "data": data, "seed": seed, "scales": parse_ints(scales, "--scales"),
-             "world_root": str(root) if root else None, "recipe.model": model}
+             "world_root": str(root) if root else None, "recipe.model": model,
+             "setup.device": device, "setup.engine": engine, "setup.workers_per_run": workers_per_run,
+             "setup.address": address, "setup.checkpoint_every": checkpoint_every}
     curve = load_config(CurveConfig, config, set_, flags,
-                        flag_names={"world_root": "--root", "recipe.model": "--model"})
+                        flag_names={"world_root": "--root", "recipe.model": "--model"}
+                        | {f"setup.{k}": f"--{k.replace('_', '-')}" for k in
+                           ("device", "engine", "workers_per_run", "address", "checkpoint_every")})
     rows = []
     for record in run_curve(curve, Workspace(workspace), quiet=quiet or json_):
         summary = record.summary()

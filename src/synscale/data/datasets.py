@@ -157,4 +157,25 @@ def _read_label(tar: tarfile.TarFile, parts: dict[str, tarfile.TarInfo]) -> int 
     return None
 
 
-ImageDataset = LabeledImages | FileImages
+class ConcatImages(torch.utils.data.Dataset):
+    """Sets read from disk, one after another (a real + synthetic mix that is streamed); the
+    streamed twin of ``LabeledImages.concat``, with the same order."""
+
+    def __init__(self, parts: list[LabeledImages | FileImages], name: str) -> None:
+        self.parts, self.name, self.classes = parts, name, None
+        self.starts = np.cumsum([0] + [len(p) for p in parts])
+        self.labels = torch.cat([p.labels for p in parts])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        part = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return self.parts[part][i - int(self.starts[part])]
+
+    @property
+    def label_array(self) -> np.ndarray:
+        return self.labels.numpy()
+
+
+ImageDataset = LabeledImages | FileImages | ConcatImages

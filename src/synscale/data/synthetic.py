@@ -1,22 +1,26 @@
-"""A finished synthetic dataset on disk (card, manifest, shards), loaded as ``LabeledImages``.
+"""A finished synthetic dataset on disk (card, manifest, shards), loaded as ``LabeledImages`` or
+streamed image by image from its shards (``SyntheticImages``).
 
-Loaded images can be converted to a world's format (channels, resolution) so that any trainer or
-reference classifier that takes the world's real images takes them too.
+Images can be converted to a world's format (channels, resolution) so that any trainer or
+reference classifier that takes the world's real images takes them too; both ways give the same
+images in the same order.
 """
 
 from __future__ import annotations
 
+import tarfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from synscale.data.datasets import LabeledImages
+from synscale.data.datasets import FileImages, LabeledImages
 from synscale.data.manifest import CARD_FILE, MANIFEST_FILE, read_card, read_manifest
-from synscale.data.shards import load_shard_images
+from synscale.data.shards import decode_png, load_shard_images, sample_key
 from synscale.errors import DataError
 from synscale.workspace import CONFIG_FILE, Workspace
 
@@ -88,6 +92,66 @@ class SyntheticDataset:
         classes = self.card["config"].get("classes")
         return LabeledImages(images, torch.as_tensor(rows["class_id"].to_numpy(copy=True)), self.name,
                              classes, [f"{self.name}/{i}" for i in rows["id"].tolist()])
+
+
+    def stream(self, per_class: int | None = None, channels: int | None = None,
+               image_size: int | None = None) -> SyntheticImages:
+        """The same images as ``load`` (same order, same pixels), read from the shards one at a
+        time when indexed: memory does not grow with the dataset."""
+        rows = self.select(per_class)
+        channels = channels or int(self.card["image"]["channels"])
+        where: dict[int, tuple[str, int, int]] = {}
+        for shard, group in rows.groupby("shard"):
+            where |= _png_members(self.folder / shard, set(group["id"].tolist()))
+        ids = rows["id"].tolist()
+        if missing := [i for i in ids if i not in where]:
+            raise DataError(f"{self.name}: {len(missing)} images listed in the manifest are missing "
+                            f"from its shards (first: id {missing[0]})")
+        return SyntheticImages([where[i] for i in ids], rows["class_id"].tolist(), self.name,
+                               image_size, channels, self.card["config"].get("classes"),
+                               [f"{self.name}/{i}" for i in ids])
+
+
+class SyntheticImages(FileImages):
+    """A synthetic set read from its shards by member offset, decoded as ``SyntheticDataset.load``
+    decodes it; map-style, so it can be subset, shuffled and read by DataLoader workers."""
+
+    def __init__(self, members: list[tuple[str, int, int]], labels: list[int], name: str,
+                 image_size: int | None, channels: int, classes: list[int] | None,
+                 ids: list[str]) -> None:
+        super().__init__([Path(f"{p}@{o}") for p, o, _ in members], labels, name, image_size or 0,
+                         classes)
+        self.members, self.channels, self.ids = members, channels, ids
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        path, offset, size = self.members[i]
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            image = decode_png(handle.read(size), self.channels)
+        if self.image_size and image.shape[-1] != self.image_size:
+            image = resize_uint8(image[None], self.image_size)[0]
+        return image, int(self.labels[i])
+
+    def subset(self, indices: np.ndarray | list[int], name: str | None = None) -> SyntheticImages:
+        picked = [int(i) for i in indices]
+        return SyntheticImages([self.members[i] for i in picked], [int(self.labels[i]) for i in picked],
+                               name or self.name, self.image_size, self.channels, self.classes,
+                               [self.ids[i] for i in picked])
+
+
+def _png_members(shard: Path, wanted: set[int]) -> dict[int, tuple[str, int, int]]:
+    """{image id: (shard, byte offset, size)} of the wanted PNGs in a shard (headers only)."""
+    keys = {sample_key(i): i for i in wanted}
+    found = {}
+    try:
+        with tarfile.open(shard, "r:") as tar:
+            for member in tar:
+                key, _, extension = member.name.partition(".")
+                if extension == "png" and key in keys:
+                    found[keys[key]] = (str(shard), member.offset_data, member.size)
+    except (tarfile.TarError, OSError) as exc:
+        raise DataError(f"{shard.name}: unreadable shard ({exc})") from None
+    return found
 
 
 def resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:

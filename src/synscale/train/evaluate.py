@@ -55,4 +55,5 @@ def _eval_batches(data: ImageDataset, batch_size: int, workers: int):
         for i in range(0, len(data), batch_size):
             yield data.images[i:i + batch_size], data.labels[i:i + batch_size]
     else:
-        yield from torch.utils.data.DataLoader(data, batch_size=batch_size, num_workers=workers)
+        yield from torch.utils.data.DataLoader(data, batch_size=batch_size, num_workers=workers,
+                                               pin_memory=torch.cuda.is_available())

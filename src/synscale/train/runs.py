@@ -4,13 +4,17 @@ Each run is an artifact (its trained weights) named by the hash of everything th
 so a run already in the store is never trained again and a stopped curve resumes. A run is a
 ``RunTask`` (picklable: it names its data, it does not hold it) executed by ``execute_run`` in any
 process; only the caller writes the store. ``synscale train`` and a study's engines call the same
-two functions.
+two functions. Inside a run, a checkpoint every ``setup.checkpoint_every`` steps
+(``<workspace>/checkpoints/<run>/``) lets a killed run continue where it stopped; with
+``setup.workers_per_run`` > 1 the run trains over data-parallel workers (``synscale.train.parallel``).
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,12 +22,14 @@ import torch
 from pydantic import Field, field_validator
 
 from synscale.config import FrozenConfig
-from synscale.errors import DataError
+from synscale.errors import ConfigError, DataError
 from synscale.store import RunRecord
 from synscale.train.augment import AUGMENTS
-from synscale.train.classifier import TrainRecipe, train_classifier
+from synscale.train.checkpoint import CHECKPOINT_FILE
+from synscale.train.classifier import TrainedClassifier, TrainRecipe, TrainStats, train_classifier
 from synscale.train.evaluate import evaluate
 from synscale.train.models import check_model_name
+from synscale.train.setup import TrainSetup
 from synscale.train.sources import TrainingData, resolve_training_data
 from synscale.workspace import Workspace
 from synscale.worlds import get_world
@@ -39,6 +45,7 @@ class CurveConfig(FrozenConfig):
     scales: list[int] = Field(default_factory=lambda: [125, 250, 500, 1000, 2000])
     seed: int = 0
     recipe: TrainRecipe = TrainRecipe()
+    setup: TrainSetup = TrainSetup()  # where and how the runs execute; not part of their identity
 
     @field_validator("scales")
     @classmethod
@@ -71,6 +78,7 @@ class RunTask:
     recipe: TrainRecipe  # resolved
     workspace: str
     threads: int | None = None  # torch threads while training (None: leave as is)
+    setup: TrainSetup = field(default_factory=TrainSetup)  # device, streaming, checkpoints, workers
 
     @property
     def identity(self) -> dict[str, object]:
@@ -91,6 +99,12 @@ class RunTask:
         return Workspace(self.workspace).artifact_path("runs", self.name, self.identity).digest
 
     @property
+    def checkpoint(self) -> Path:
+        """Where this run keeps its checkpoint until its weights are saved."""
+        folder = Workspace(self.workspace).artifact_path("runs", self.name, self.identity).path.name
+        return Path(self.workspace) / "checkpoints" / folder / CHECKPOINT_FILE
+
+    @property
     def iterations(self) -> int:
         return self.recipe.schedule.iterations(self.data.sizes(self.scale)[0])
 
@@ -107,8 +121,13 @@ def plan_runs(config: CurveConfig, workspace: Workspace, threads: int | None = N
     recipe = resolve_recipe(config.recipe, world)
     data = resolve_training_data(world, config.data, workspace)
     check_scales(data, config.scales, world)
+    workers = config.setup.workers_per_run
+    if recipe.batch_size % workers:
+        raise ConfigError(f"batch size {recipe.batch_size} does not split evenly over {workers} "
+                          "workers per run; choose a batch size divisible by it")
+    config.setup.torch_device()  # a device that is not there is refused before any work
     return [RunTask(config.world, config.world_root, data, scale, config.seed, recipe,
-                    str(workspace.root), threads) for scale in config.scales]
+                    str(workspace.root), threads, config.setup) for scale in config.scales]
 
 
 def check_scales(data: TrainingData, scales: list[int], world: World) -> None:
@@ -127,24 +146,46 @@ def execute_run(task: RunTask, quiet: bool = True) -> RunRecord:
     if task.threads:
         torch.set_num_threads(task.threads)
     try:
-        # 1. The nested, class-balanced training subset of this scale and seed.
+        # 1. Train: in this process, or over data-parallel workers that each call train_task.
         world = get_world(task.world, root=task.world_root)
-        images = task.data.subset(world, task.scale, task.seed)
-        # 2. Train, then evaluate on val and every OOD set.
-        classifier, stats = train_classifier(images, world.num_classes, task.recipe, task.seed, quiet)
+        if task.setup.workers_per_run > 1:
+            from synscale.train.parallel import train_data_parallel
+
+            classifier, stats = train_data_parallel(task, quiet)
+        else:
+            classifier, stats = train_task(task, quiet)
+        # 2. Evaluate on val and every OOD set.
+        classifier.to(task.setup.torch_device())
         eval_sets = {"val": world.pool("val"), **{n: world.ood(n) for n in world.ood_names()}}
-        sets = {name: evaluate(classifier, ds, task.recipe.eval_batch_size)
+        sets = {name: evaluate(classifier, ds, task.recipe.eval_batch_size, task.recipe.loader_workers)
                 for name, ds in eval_sets.items()}
-        # 3. Weights first (atomically); the caller stores the record.
+        # 3. Weights first (atomically), with how they were trained; the caller stores the record.
         workspace = Workspace(task.workspace)
         with workspace.building("runs", task.name, task.identity) as folder:
             classifier.save(Path(folder))
+            write_training_json(Path(folder), task.setup, stats)
+        shutil.rmtree(task.checkpoint.parent, ignore_errors=True)
     finally:
         torch.set_num_threads(previous)
     total, real, synthetic = task.data.sizes(task.scale)
     return RunRecord(task.run_id, world.name, task.data.name, task.recipe.model or "", total,
                      task.seed, stats.iterations, stats.images_per_s, stats.data_wait_fraction,
                      stats.seconds, task.identity, sets, real, synthetic)
+
+
+def train_task(task: RunTask, quiet: bool = True) -> tuple[TrainedClassifier, TrainStats]:
+    """The run's training alone (its subset, then the trainer, checkpointing as it goes): what one
+    process, or each data-parallel worker, does."""
+    world = get_world(task.world, root=task.world_root)
+    images = task.data.subset(world, task.scale, task.seed, task.setup)
+    return train_classifier(images, world.num_classes, task.recipe, task.seed, quiet, task.setup,
+                            task.checkpoint)
+
+
+def write_training_json(folder: Path, setup: TrainSetup, stats: TrainStats) -> None:
+    """How a run was trained: its setup and statistics, with the loss of every step."""
+    payload = {"setup": setup.model_dump(mode="json"), "stats": stats.to_json()}
+    (folder / "training.json").write_text(json.dumps(payload, indent=1, sort_keys=True))
 
 
 def run_curve(config: CurveConfig, workspace: Workspace, quiet: bool = False) -> Iterator[RunRecord]:

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from synscale.data.datasets import ImageDataset, LabeledImages
+from synscale.data.datasets import ConcatImages, ImageDataset, LabeledImages
 from synscale.data.subsets import nested_subset
 from synscale.data.synthetic import SyntheticDataset
-from synscale.errors import ConfigError, DataError
+from synscale.errors import ConfigError
+from synscale.train.setup import TrainSetup
 from synscale.workspace import Workspace
 from synscale.worlds.base import World
 
@@ -55,21 +56,32 @@ class TrainingData:
             return scale, 0, scale
         return self.real_images + scale, self.real_images, scale
 
-    def subset(self, world: World, scale: int, seed: int) -> ImageDataset:
-        """The run's training images: nested, class-balanced subsets seeded by the run seed."""
+    def subset(self, world: World, scale: int, seed: int, setup: TrainSetup | None = None
+               ) -> ImageDataset:
+        """The run's training images: nested, class-balanced subsets seeded by the run seed.
+
+        A synthetic set is held in memory when its decoded images are small (the mini world's)
+        and streamed from its shards otherwise (``setup.stream``): the same images either way.
+        """
         if self.kind == "real":
             pool = world.pool("train")
             return pool.subset(nested_subset(pool.label_array, scale, seed), f"{self.name}-D{scale}")
-        images = _load_synthetic(self.synthetic, world.channels, world.image_size)
+        setup = setup or TrainSetup()
+        decoded = self.synthetic_images * world.channels * world.image_size ** 2
+        if setup.streams(decoded):
+            images: ImageDataset = SyntheticDataset(Path(self.synthetic)).stream(
+                channels=world.channels, image_size=world.image_size)
+        else:
+            images = _load_synthetic(self.synthetic, world.channels, world.image_size)
         if self.kind == "syn":
             return images.subset(nested_subset(images.label_array, scale, seed), f"{self.name}-D{scale}")
         real = world.pool("train")
-        if not isinstance(real, LabeledImages):
-            raise DataError(f"world {world.name!r}: mixing needs a real pool held in memory")
         parts = [real.subset(nested_subset(real.label_array, self.real_images, seed))]
         if scale:
             parts.append(images.subset(nested_subset(images.label_array, scale, seed)))
-        return LabeledImages.concat(parts, f"{self.name}-S{scale}")
+        if all(isinstance(p, LabeledImages) for p in parts):
+            return LabeledImages.concat(parts, f"{self.name}-S{scale}")
+        return ConcatImages(parts, f"{self.name}-S{scale}")
 
 
 def resolve_training_data(world: World, spec: str, workspace: Workspace) -> TrainingData:
