@@ -1,0 +1,104 @@
+"""The training schedule (paper 4.1) and the generation plan, stated as properties.
+
+Schedule: the iterations pass through both end points, grow linearly in log D (equal steps per
+doubling), never drop below the floor, and rise with D when the large end is the longer one.
+Plan: every image is in exactly one batch and one shard, batches never straddle shards, and an
+image's batch is the same whether found by shard or by id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from synscale.generators.stage.plan import GenerateConfig, ImageRow, Plan, image_seed
+from synscale.train.schedule import Schedule
+
+FAST = settings(max_examples=60, deadline=None, database=None)
+
+
+@st.composite
+def schedules(draw) -> Schedule:
+    small = draw(st.integers(1, 5000))
+    large = draw(st.integers(small + 1, 100_000))
+    return Schedule(small_scale=small, large_scale=large,
+                    small_iterations=draw(st.integers(1, 5000)),
+                    large_iterations=draw(st.integers(1, 5000)),
+                    min_iterations=draw(st.integers(1, 200)))
+
+
+@FAST
+@given(schedules())
+def test_the_schedule_passes_through_its_end_points_above_its_floor(s):
+    assert s.iterations(s.small_scale) == max(s.min_iterations, s.small_iterations)
+    assert s.iterations(s.large_scale) == max(s.min_iterations, s.large_iterations)
+
+
+@FAST
+@given(schedules(), st.integers(1, 10**7))
+def test_the_schedule_is_the_line_in_log_scale_floored(s, scale):
+    t = math.log(scale / s.small_scale) / math.log(s.large_scale / s.small_scale)
+    line = s.small_iterations + t * (s.large_iterations - s.small_iterations)
+    assert s.iterations(scale) >= s.min_iterations
+    assert isinstance(s.iterations(scale), int)
+    if line >= s.min_iterations + 1:
+        assert abs(s.iterations(scale) - line) <= 0.5 + 1e-9
+
+
+@FAST
+@given(schedules(), st.integers(1, 10**6), st.integers(1, 10**6))
+def test_more_data_never_trains_shorter_when_the_large_end_is_longer(s, a, b):
+    assume(s.large_iterations >= s.small_iterations)
+    small, large = sorted((a, b))
+    assert s.iterations(small) <= s.iterations(large)
+
+
+@FAST
+@given(schedules(), st.integers(1, 10**5))
+def test_equal_steps_per_doubling(s, scale):
+    """Linear in log D: each doubling adds the same number of iterations (up to rounding)."""
+    steps = [s.iterations(scale * 2**i) for i in range(4)]
+    assume(min(steps) > s.min_iterations)
+    diffs = [b - a for a, b in itertools.pairwise(steps)]
+    assert max(diffs) - min(diffs) <= 1
+
+
+def _plan(images: int, batch: int, shards_of: int) -> Plan:
+    config = GenerateConfig(per_class=images, batch_size=batch, shard_size=batch * shards_of, seed=5)
+    rows = [ImageRow(i, i % 10, str(i % 10), f"prompt {i}", image_seed(5, i)) for i in range(images)]
+    return Plan(config, rows)
+
+
+@FAST
+@given(st.integers(1, 300), st.integers(1, 40), st.integers(1, 5))
+def test_every_image_is_in_exactly_one_batch_and_shard(images, batch, shards_of):
+    plan = _plan(images, batch, shards_of)
+    seen: list[int] = []
+    indices: list[int] = []
+    for shard in range(plan.num_shards):
+        rows = plan.shard_rows(shard)
+        assert rows and all(plan.shard_of(r.id) == shard for r in rows)
+        for b in plan.batches(shard):
+            assert 0 < len(b.ids) <= batch
+            assert all(plan.shard_of(i) == shard for i in b.ids)  # no batch straddles shards
+            assert plan.batch_of(b.ids[0]) == b == plan.batch_of(b.ids[-1])
+            assert b.seeds == [image_seed(5, i) for i in b.ids]
+            assert b.prompts == [f"prompt {i}" for i in b.ids]
+            seen += b.ids
+            indices.append(b.index)
+    assert seen == list(range(images))
+    assert indices == list(range(len(indices)))  # batch numbers count up without gaps
+    assert plan.num_shards == -(-images // (batch * shards_of))
+
+
+@FAST
+@given(st.integers(1, 300), st.integers(1, 40), st.integers(1, 5), st.data())
+def test_an_images_batch_contains_it(images, batch, shards_of, data):
+    plan = _plan(images, batch, shards_of)
+    image = data.draw(st.integers(0, images - 1))
+    found = plan.batch_of(image)
+    assert image in found.ids and found.index == image // batch
+    assert found.ids == list(range(found.index * batch, min(images, (found.index + 1) * batch)))
