@@ -223,7 +223,7 @@ def test_a_dataset_is_named_by_the_generators_resolved_options_and_weights(
 @pytest.mark.parametrize("flags, message", [
     (["--generator", "no-such-model"], "unknown generator 'no-such-model'"),
     (["--cfg", "-1"], "cfg"),
-    (["--per-class", "0"], "per_class"),
+    (["--per-class", "0"], "--per-class"),
     (["--steps", "0"], "steps"),
     (["--prompts", "no-such-strategy"], "unknown prompt strategy"),
     (["--engine", "local", "--workers", "2"], "--engine ray"),
