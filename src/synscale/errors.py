@@ -29,3 +29,30 @@ class WorkspaceError(SynscaleError):
 
 class FitError(SynscaleError):
     """A scaling-law fit cannot be made from the given points."""
+
+
+# Packages only an optional extra installs (pyproject.toml), by top-level module name.
+EXTRAS = {"transformers": "gen", "accelerate": "gen", "ray": "ray"}
+
+
+class MissingExtraError(SynscaleError):
+    """A feature needs a package that only an optional extra installs."""
+
+    def __init__(self, module: str) -> None:
+        extra = EXTRAS.get(module, module)
+        super().__init__(f"{module} is not installed; it comes with the '{extra}' extra: "
+                         f"pip install 'synscale[{extra}]'")
+
+
+def require_extra(module: str) -> None:
+    """Fail early, in one line, when ``module`` (of an optional extra) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(module)
+
+
+def missing_extra(exc: ModuleNotFoundError) -> MissingExtraError | None:
+    """The one-line error for an import of an extra's package that failed, else None."""
+    top = (exc.name or "").split(".")[0]
+    return MissingExtraError(top) if top in EXTRAS else None
