@@ -16,7 +16,7 @@ from typer._click import Command, Context
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.exceptions import Abort
 
-from synscale.errors import ConfigError, SynscaleError
+from synscale.errors import ConfigError, SynscaleError, missing_extra
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Scaling laws of synthetic images for model training (Fan et al. 2023).")
@@ -107,6 +107,11 @@ def run(argv: list[str] | None = None) -> int:
         return 1
     except SynscaleError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # an optional extra's package, imported where it is used
+        if (missing := missing_extra(exc)) is None:
+            raise
+        print(f"error: {missing}", file=sys.stderr)
         return 2
     return code if isinstance(code, int) else 0
 
