@@ -1,0 +1,255 @@
+"""A study's entries: each planned run has its own identity, and the store holds exactly the runs
+asked for, each under its own id, seed and scale.
+
+The planning tests build plans only (no image is made or trained). The runner tests run real
+studies in which training is replaced by a stand-in whose validation loss follows a known power
+law (k = 0.3, with a per-seed factor): so the runner's bookkeeping, store and fits are tested in
+seconds, and a fit that does not return k = 0.3 means the runner fed it the wrong runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from synscale.config import build
+from synscale.engine.tasks import TaskPool
+from synscale.store import RunRecord, SetMetrics
+from synscale.study import runner
+from synscale.study.config import StudyConfig
+from synscale.study.plan import build_plan
+from synscale.workspace import Workspace
+
+K = 0.3
+BASE = {
+    "name": "inv", "world": "mini", "reference_scale": 20, "ood": [],
+    "measure": {"per_class": 2},
+    "reference": {"schedule": {"small_iterations": 1, "large_iterations": 1, "min_iterations": 1}},
+    "generation": {"steps": 1, "batch_size": 10, "shard_size": 10,
+                   "grid": [{"generator": ["mini-pixel"], "cfg": [2], "prompts": ["classname"]}]},
+    "recipe": {"batch_size": 8},
+    "analysis": {"exchange": False},
+    "curves": [{"name": "real", "data": "real", "scales": [50, 100, 200], "seeds": [0, 1]},
+               {"name": "syn", "data": "pixel-classname-cfg2", "scales": [10, 20, 40]}],
+}
+
+
+def study(**changes: object) -> StudyConfig:
+    data = json.loads(json.dumps(BASE))
+    for key, value in changes.items():  # "a.b" keys reach into sections
+        node, *path = data, *key.split(".")
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    return build(StudyConfig, data)
+
+
+def runs_by_curve(config: StudyConfig, workspace: Workspace) -> dict[str, set[str]]:
+    plan = build_plan(config, workspace)
+    out: dict[str, set[str]] = {}
+    for run_id, curves in plan.run_curves.items():
+        for curve in curves:
+            out.setdefault(curve, set()).add(run_id)
+    return out
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+def test_every_planned_run_is_its_own_entry(tmp_path):
+    plan = build_plan(study(), Workspace(tmp_path))
+    keys = {(t.data.name, t.scale, t.seed) for t in plan.runs.values()}
+    # real x 2 seeds, syn x 3 scales; the grid's run at D_I = 20 is syn's run at 20
+    assert len(keys) == len(plan.runs) == 3 * 2 + 3
+    assert ["grid", "syn"] in [sorted(curves) for curves in plan.run_curves.values()]
+    assert all(t.run_id == rid for rid, t in plan.runs.items())
+    assert {t.seed for t in plan.runs.values() if t.data.name == "real"} == {0, 1}
+
+
+@pytest.mark.parametrize(("change", "moved", "kept"), [
+    ({"curves": [dict(BASE["curves"][0], seeds=[2, 3]), BASE["curves"][1]]}, {"real"}, {"syn", "grid"}),
+    ({"grid_seeds": [1]}, {"grid"}, {"real", "syn"}),
+    ({"reference_scale": 80}, {"grid", "syn"}, {"real"}),  # a larger D_I: a larger dataset
+    ({"generation.seed": 1}, {"grid", "syn"}, {"real"}),
+    ({"generation.steps": 2}, {"grid", "syn"}, {"real"}),
+    ({"generation.grid": [dict(BASE["generation"]["grid"][0], prompts=["clip_templates_7"])],
+      "curves": [BASE["curves"][0], dict(BASE["curves"][1], data="pixel-clip_templates_7-cfg2")]},
+     {"grid", "syn"}, {"real"}),
+    ({"recipe.lr": 0.01}, {"grid", "syn", "real"}, set()),
+    ({"curves": [dict(BASE["curves"][0], recipe={"batch_size": 8, "lr": 0.01}), BASE["curves"][1]]},
+     {"real"}, {"grid", "syn"}),
+])
+def test_a_change_moves_exactly_the_entries_it_decides(tmp_path, change, moved, kept):
+    """Changing a study moves the runs it decides to new ids and leaves every other run (and so
+    its stored result) where it was."""
+    workspace = Workspace(tmp_path)
+    before = runs_by_curve(study(), workspace)
+    after = runs_by_curve(study(**change), workspace)
+    for curve in moved:
+        assert not before[curve] & after[curve], curve
+    for curve in kept:
+        assert before[curve] == after[curve], curve
+
+
+def test_datasets_follow_seed_cfg_and_steps(tmp_path):
+    workspace = Workspace(tmp_path)
+    base = build_plan(study(), workspace).datasets["pixel-classname-cfg2"].path
+    for change in ({"generation.seed": 3}, {"generation.steps": 2}):
+        assert build_plan(study(**change), workspace).datasets["pixel-classname-cfg2"].path != base
+    cfg = {"generation.grid": [dict(BASE["generation"]["grid"][0], cfg=[3])],
+           "curves": [BASE["curves"][0], dict(BASE["curves"][1], data="pixel-classname-cfg3")]}
+    assert build_plan(study(**cfg), workspace).datasets["pixel-classname-cfg3"].path != base
+    assert build_plan(study(), Workspace(tmp_path)).datasets["pixel-classname-cfg2"].path == base
+
+
+def test_measurements_are_keyed_by_the_reference_that_made_them(tmp_path):
+    workspace = Workspace(tmp_path)
+    keys = {build_plan(study(**c), workspace).reference_key for c in (
+        {}, {"reference.seed": 1},
+        {"reference.schedule": {"small_iterations": 2, "large_iterations": 2, "min_iterations": 1}})}
+    assert len(keys) == 3
+
+
+# --- running ----------------------------------------------------------------------------------
+
+def loss_of(scale: int, seed: int) -> float:
+    return 2.0 * (scale / 100) ** -K * (1 + 0.01 * seed)
+
+
+def fake_run(task) -> RunRecord:
+    """A run's record without training: the loss law above, per-class losses around it."""
+    total, real, synthetic = task.data.sizes(task.scale)
+    loss = loss_of(total, task.seed)
+    per_class = [{"class_id": c, "loss": loss * (1 + 0.05 * c), "top1": 0.5, "n": 10}
+                 for c in range(10)]
+    sets = {"val": SetMetrics(loss, 0.5, 100, per_class)}
+    return RunRecord(task.run_id, task.world, task.data.name, task.recipe.model or "", total,
+                     task.seed, task.iterations, 1.0, 0.0, 0.0, task.identity, sets, real, synthetic)
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """Training replaced by ``fake_run``; returns the list of tasks it was asked to train."""
+    calls: list = []
+
+    def execute(task, quiet: bool = True) -> RunRecord:
+        calls.append(task)
+        return fake_run(task)
+
+    monkeypatch.setattr(runner, "execute_run", execute)
+    return calls
+
+
+def run(config: StudyConfig, workspace: Workspace):
+    return runner.run_study(config, workspace, TaskPool("local", 1, 1), quiet=True, log=lambda m: None)
+
+
+REAL_ONLY = {"generation.grid": [], "curves": [BASE["curves"][0]]}
+
+
+def test_the_store_holds_each_run_asked_for_once_under_its_id(tmp_path, trained):
+    workspace = Workspace(tmp_path)
+    config = study(**REAL_ONLY)
+    report = run(config, workspace)
+    plan = build_plan(config, workspace)
+    with workspace.store() as store:
+        rows = store.query("SELECT run_id, scale, seed, val_loss FROM runs ORDER BY run_id")
+        studies = store.query("SELECT study, reference_scale FROM studies")
+        curves = store.query("SELECT name, curve, kind FROM study_curves")
+    assert sorted(rows["run_id"]) == sorted(plan.runs) and report.made == {"train": 6}
+    for row in rows.itertuples():
+        task = plan.runs[row.run_id]
+        assert (row.scale, row.seed) == (task.scale, task.seed)
+        assert row.val_loss == pytest.approx(loss_of(task.scale, task.seed))
+    assert [t.run_id for t in trained] == list(plan.runs)  # in study order, each once
+    assert studies.to_dict("records") == [{"study": "inv", "reference_scale": 20}]
+    assert curves.to_dict("records") == [{"name": "real", "curve": "mini/real/mini_resnet",
+                                          "kind": "real"}]
+
+
+def test_the_study_fits_the_runs_it_stored(tmp_path, trained):
+    workspace = Workspace(tmp_path)
+    run(study(**REAL_ONLY), workspace)
+    with workspace.store() as store:
+        fits = store.query("SELECT curve, set_name, law, result FROM fits")
+        classes = store.query("SELECT class_id, k FROM class_fits ORDER BY class_id")
+    assert list(zip(fits["curve"], fits["set_name"], fits["law"])) == [
+        ("mini/real/mini_resnet", "val", "power")]
+    result = json.loads(fits["result"].iloc[0])
+    assert result["k"] == pytest.approx(K, abs=1e-9)
+    assert result["ref_scale"] == 20  # the study's D_I
+    # log L_{D_I}: the law at D_I plus the mean over the two seeds of log(1 + 0.01 seed)
+    expected = math.log(loss_of(20, 0)) + math.log(1.01) / 2
+    assert -result["params"]["perf_ref"] == pytest.approx(expected, abs=1e-9)
+    assert classes["class_id"].tolist() == list(range(10))
+    assert classes["k"].to_numpy() == pytest.approx(K, abs=1e-6)
+
+
+def test_a_rerun_trains_and_fits_nothing(tmp_path, trained):
+    workspace = Workspace(tmp_path)
+    config = study(**REAL_ONLY)
+    run(config, workspace)
+    with workspace.store() as store:
+        fits = len(store.query("SELECT * FROM fits"))
+    trained.clear()
+    report = run(config, workspace)
+    with workspace.store() as store:
+        assert len(store.query("SELECT * FROM fits")) == fits
+        assert len(store.query("SELECT * FROM runs")) == 6
+    assert trained == [] and report.made == {} and report.failed == []
+
+
+def test_a_failed_run_is_recorded_and_only_it_is_retried(tmp_path, monkeypatch):
+    workspace = Workspace(tmp_path)
+    config = study(**REAL_ONLY)
+    calls: list = []
+
+    def flaky(task, quiet: bool = True) -> RunRecord:
+        calls.append((task.scale, task.seed))
+        if (task.scale, task.seed) == (100, 1):
+            raise RuntimeError("out of memory")
+        return fake_run(task)
+
+    monkeypatch.setattr(runner, "execute_run", flaky)
+    report = run(config, workspace)
+    assert [f["stage"] for f in report.failed] == ["train"] and report.made == {"train": 5}
+    with workspace.store() as store:
+        failures = store.query("SELECT stage, item, error FROM study_failures")
+        assert len(store.query("SELECT * FROM runs")) == 5
+        assert len(store.query("SELECT * FROM fits")) == 0  # the curve is incomplete: no fit
+    assert failures["stage"].tolist() == ["train"] and "out of memory" in failures["error"].iloc[0]
+    assert "D100-s1" in failures["item"].iloc[0]
+
+    monkeypatch.setattr(runner, "execute_run", lambda task, quiet=True: calls.append(
+        (task.scale, task.seed)) or fake_run(task))
+    calls.clear()
+    report = run(config, workspace)
+    assert calls == [(100, 1)] and report.made == {"train": 1} and report.failed == []
+    with workspace.store() as store:
+        assert len(store.query("SELECT * FROM study_failures")) == 0
+        assert len(store.query("SELECT * FROM fits")) == 1
+
+
+def test_a_synthetic_configuration_is_generated_measured_and_trained_on(tmp_path, trained):
+    """The whole study with real generation (1 sampling step) and real measurement (a reference
+    trained for 1 step): the stages hand each other the right artifacts."""
+    workspace = Workspace(tmp_path)
+    config = study()
+    report = run(config, workspace)
+    plan = build_plan(config, workspace)
+    dataset = plan.datasets["pixel-classname-cfg2"]
+    assert dataset.done and report.failed == []
+    assert report.made == {"generate": 1, "measure": 1, "train": len(plan.runs)}
+    with workspace.store() as store:
+        measured = store.query("SELECT dataset, reference, measured_per_class FROM dataset_metrics")
+        runs = store.query("SELECT run_id, data FROM runs")
+        configs = store.query("SELECT name, dataset FROM study_configs")
+        fitted = set(store.query("SELECT DISTINCT curve FROM fits")["curve"])
+    assert measured.to_dict("records") == [{"dataset": dataset.name, "reference": plan.reference_key,
+                                            "measured_per_class": 2}]
+    assert configs.to_dict("records") == [{"name": "pixel-classname-cfg2", "dataset": dataset.name}]
+    assert set(runs["run_id"]) == set(plan.runs)
+    assert {d for d in runs["data"] if d != "real"} == {f"syn:{dataset.name}"}
+    assert fitted == {c.key for c in plan.curves}
+    assert {t.data.synthetic for t in trained if t.data.kind == "syn"} == {str(dataset.path)}
