@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 WORKSPACE ?= workspace/demo
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean mutation
 
 setup: $(STAMP)
 
@@ -30,6 +30,11 @@ demo: setup
 test: setup
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(PY) -m pytest -q
+
+# Mutation testing of the core modules (docs/testing.md): mutmut in a worktree snapshot of HEAD
+# (never this tree), the score of each module and every mutant left alive. Slow: not in `test`.
+mutation: setup
+	$(PY) scripts/mutation_report.py run
 
 bench: setup
 	for b in benchmarks/*.py; do $(PY) $$b; done
