@@ -1,0 +1,150 @@
+"""Mutation testing of synscale's core modules with mutmut, and the score of each module.
+
+    python scripts/mutation_report.py run      # snapshot HEAD in a worktree, mutate, test, report
+    python scripts/mutation_report.py report   # the report of the last run (no testing)
+
+``run`` never touches the working tree: mutmut rewrites sources, so it works in a git worktree of
+the last commit (``--tree``, default /tmp/synscale-mutation), where ``mutants/src`` comes first on
+sys.path. Which files are mutated and which fast tests judge them is ``[tool.mutmut]`` in
+pyproject.toml; which functions count as the core is ``CORE`` below (mutmut is given their mutant
+names, so helpers around them in the same file are neither run nor scored). docs/testing.md
+explains every mutant left alive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MUTMUT = Path(sys.executable).with_name("mutmut")
+
+# Area -> mutant-name patterns (module path, then x_<function> or xǁ<Class>ǁ<method>).
+CORE: dict[str, list[str]] = {
+    "identities and workspace": [
+        "synscale.config.x_stable_hash__*", "synscale.config.xǁFrozenConfigǁdigest__*",
+        "synscale.workspace.*", "synscale.train.runs.*", "synscale.train.sources.*",
+        "synscale.train.reference.x_reference_key__*",
+        "synscale.train.reference.x_reference_identity__*",
+    ],
+    "subsets": ["synscale.data.subsets.*"],
+    "schedule": ["synscale.train.schedule.*"],
+    "metrics": ["synscale.metrics.recognizability.*", "synscale.metrics.diversity.*",
+                "synscale.metrics.fid.*"],
+    "scaling laws and fits": [
+        "synscale.scaling.laws.*",
+        *(f"synscale.scaling.fit.{f}__*" for f in (
+            "x_fit_curve", "x__fit_power", "x_point_estimate", "x__fit_nonlinear", "x__with",
+            "x__at_bounds", "x__gradient", "xǁFitResultǁpredict", "xǁFitResultǁdraws")),
+    ],
+    "generation plan": ["synscale.generators.stage.plan.*"],
+    "study runner": ["synscale.study.plan.*", "synscale.study.runner.*"],
+}
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
+          37: "type check", None: "not checked"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["run", "report"])
+    parser.add_argument("--tree", default=os.environ.get("MUTATION_TREE", "/tmp/synscale-mutation"),
+                        help="worktree of the snapshot (default: /tmp/synscale-mutation)")
+    parser.add_argument("--area", action="append", choices=sorted(CORE),
+                        help="only this area (repeatable; default: every core area)")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument("--json", help="also write the scores to this JSON file")
+    args = parser.parse_args(argv)
+    tree = Path(args.tree)
+    areas = args.area or list(CORE)
+    if args.command == "run":
+        start = time.monotonic()
+        snapshot(tree)
+        patterns = [p for a in areas for p in CORE[a]]
+        subprocess.run(["nice", "-n", "10", str(MUTMUT), "run", "--max-children",
+                        str(args.max_children), *patterns], cwd=tree, check=False)
+        print(f"\nmutation run: {(time.monotonic() - start) / 60:.1f} min (wall clock)")
+    scores = report(tree, areas)
+    if args.json:
+        Path(args.json).write_text(json.dumps(scores, indent=2) + "\n")
+    return 0
+
+
+def snapshot(tree: Path) -> None:
+    """A fresh worktree of HEAD at ``tree`` (so no earlier mutants or results are reused)."""
+    head = subprocess.check_output(["git", "rev-parse", "HEAD"], cwd=REPO, text=True).strip()
+    if tree.exists():
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO, check=False)
+    subprocess.run(["git", "worktree", "prune"], cwd=REPO, check=True)
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), head], cwd=REPO, check=True)
+    print(f"snapshot: {head[:12]} in {tree}")
+
+
+def mutant_keys(tree: Path) -> dict[str, int | None]:
+    """Every mutant's name and exit code (None: not checked)."""
+    keys: dict[str, int | None] = {}
+    for meta in sorted((tree / "mutants" / "src").rglob("*.py.meta")):
+        keys.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return keys
+
+
+def report(tree: Path, areas: list[str]) -> dict[str, object]:
+    keys = mutant_keys(tree)
+    rows, survivors, totals = [], [], Counter()
+    for area in areas:
+        chosen = {k: v for k, v in keys.items() if any(fnmatch.fnmatch(k, p) for p in CORE[area])}
+        for module in sorted({_module(k) for k in chosen}):
+            counts = Counter(STATUS.get(v, "suspicious") for k, v in chosen.items() if _module(k) == module)
+            rows.append({"area": area, "module": module, **counts, "score": _score(counts)})
+            totals.update(counts)
+            survivors += [k for k, v in chosen.items() if _module(k) == module
+                          and STATUS.get(v, "suspicious") in ("survived", "no tests", "suspicious")]
+    print(f"\n{'area':<26} {'module':<34} {'mutants':>7} {'killed':>6} {'timeout':>7} "
+          f"{'alive':>5} {'no test':>7} {'unrun':>5} {'score':>6}")
+    for r in rows:
+        print(f"{r['area']:<26} {r['module']:<34} {_total(r):>7} {r.get('killed', 0):>6} "
+              f"{r.get('timeout', 0):>7} {r.get('survived', 0):>5} {r.get('no tests', 0):>7} "
+              f"{r.get('not checked', 0):>5} {_fmt(r['score'])}")
+    overall = _score(totals)
+    print(f"{'all core modules':<61} {_total(totals):>7} {totals['killed']:>6} {totals['timeout']:>7} "
+          f"{totals['survived']:>5} {totals['no tests']:>7} {totals['not checked']:>5} {_fmt(overall)}")
+    print("score = (killed + timeout) / mutants checked; 'no test' counts as alive\n")
+    if survivors:
+        print(f"alive ({len(survivors)}; `mutmut show NAME` in {tree} prints the change):")
+        for name in sorted(survivors, key=_natural):
+            print(f"  {name}: {STATUS.get(keys[name], 'suspicious')}")
+    return {"modules": rows, "overall": overall, "alive": sorted(survivors, key=_natural)}
+
+
+def _module(key: str) -> str:
+    return re.sub(r"\.x[_ǁ].*$", "", key)
+
+
+def _total(counts) -> int:
+    return sum(v for k, v in counts.items() if k not in ("score", "area", "module"))
+
+
+def _score(counts: Counter) -> float | None:
+    checked = sum(v for k, v in counts.items() if k != "not checked")
+    return (counts["killed"] + counts["timeout"]) / checked if checked else None
+
+
+def _fmt(score: float | None) -> str:
+    return f"{score:>6.1%}" if score is not None else f"{'-':>6}"
+
+
+def _natural(name: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
