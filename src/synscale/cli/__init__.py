@@ -13,7 +13,7 @@ from importlib import import_module
 from synscale.cli.app import app, run
 
 # Each module registers its commands on ``app`` when imported, in the order --help lists them.
-COMMAND_MODULES = ("world", "generation", "training", "study", "scaling", "report", "advise")
+COMMAND_MODULES = ("world", "generation", "training", "study", "scaling", "report", "clip", "advise")
 for _module in COMMAND_MODULES:
     import_module(f"synscale.cli.{_module}")
 
