@@ -8,10 +8,11 @@ batch it was made in or the worker that made it: each image draws its noise from
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
+from synscale.errors import ConfigError
 from synscale.registry import Registry
 
 
@@ -19,6 +20,9 @@ class Generator(ABC):
     name: str
     image_size: int
     channels: int
+    # The image formats (size, channels) of the worlds this generator can serve; None: any world
+    # (its images are resized and converted to the world's format when a dataset is loaded).
+    serves: ClassVar[tuple[tuple[int, int], ...] | None] = None
 
     @abstractmethod
     def generate(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
@@ -40,6 +44,29 @@ class Generator(ABC):
 
 
 GENERATORS: Registry[Generator] = Registry("generator")
+
+
+def check_serves(generator: str, world: str) -> None:
+    """Refuse, before any work, a generator for a world whose images it cannot make (the mini
+    models' 16x16 grayscale digits as ImageNet classes, say); unknown names are left to the
+    registries' own errors."""
+    import synscale.generators  # noqa: F401  (every generator registered)
+    from synscale.worlds import WORLDS
+
+    if generator not in GENERATORS or world not in WORLDS:
+        return
+    world_class = WORLDS.get(world)
+    needed = (world_class.image_size, world_class.channels)
+
+    def serves(name: str) -> bool:
+        formats = getattr(GENERATORS.get(name), "serves", None)
+        return formats is None or needed in formats
+
+    if not serves(generator):
+        made = " or ".join(f"{c}x{s}x{s}" for s, c in GENERATORS.get(generator).serves)
+        valid = ", ".join(n for n in GENERATORS.names() if serves(n))
+        raise ConfigError(f"generator {generator!r} makes {made} images, world {world!r} needs "
+                          f"{needed[1]}x{needed[0]}x{needed[0]}; generators that serve it: {valid}")
 
 
 def per_image_generators(seeds: list[int]) -> list[torch.Generator]:

@@ -28,6 +28,7 @@ class MiniGenerator(Generator):
     sampler_class: type[ChunkedSampler] = Sampler
     image_size = 16
     channels = 1
+    serves = ((16, 1),)  # the mini world's format only
 
     def __init__(self, weights: str | Path | None = None, **sampling: Any) -> None:
         folder = self._folder(weights)
