@@ -42,9 +42,10 @@ class GeneratorActor:
 
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out: dict[str, list[Any]] = {key: [] for key in COLUMNS}
-        for index, ids, prompts, seeds in zip(rows["batch"], rows["ids"], rows["prompts"], rows["seeds"]):
+        for index, ids, prompts, seeds, cfgs in zip(rows["batch"], rows["ids"], rows["prompts"],
+                                                    rows["seeds"], rows["cfgs"]):
             batch = Batch(int(index), [int(i) for i in ids], [str(p) for p in prompts],
-                          [int(s) for s in seeds])
+                          [int(s) for s in seeds], [float(c) for c in cfgs] or None)
             try:
                 if self.error:
                     raise _rebuild(self.error)
@@ -121,7 +122,8 @@ class RayEngine(Engine):
         gpus = int(ray.cluster_resources().get("GPU", 0))
         self.gpus_per_worker = 1 if gpus else 0
         self.workers = self.requested or max(1, gpus)
-        items = [{"batch": b.index, "ids": b.ids, "prompts": b.prompts, "seeds": b.seeds} for b in batches]
+        items = [{"batch": b.index, "ids": b.ids, "prompts": b.prompts, "seeds": b.seeds,
+                  "cfgs": b.cfgs or []} for b in batches]
         dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
             GeneratorActor, batch_size=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
             num_cpus=self.threads, num_gpus=self.gpus_per_worker,

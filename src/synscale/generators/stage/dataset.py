@@ -167,7 +167,8 @@ class _ShardSink:
         hashes = {i: h for r in self.pending for i, h in zip(r.ids, r.hashes)}
         settings = self.state["settings"]
         meta = [{"id": r.id, "class_id": r.class_id, "class_name": r.class_name, "prompt": r.prompt,
-                 "seed": r.seed, "generator": self.plan.config.generator, "cfg": self.plan.config.cfg,
+                 "seed": r.seed, "generator": self.plan.config.generator,
+                 "cfg": self.plan.config.cfg if r.cfg is None else r.cfg,
                  "scheduler": str(settings.get("scheduler", "")), "steps": int(settings.get("steps", 0))}
                 for r in rows]
         table = pd.DataFrame([{**m, "shard": name, "sha256": hashes[m["id"]]} for m in meta])[COLUMNS]
@@ -184,7 +185,9 @@ class _ShardSink:
 def resolved_config(config: GenerateConfig, identity: dict[str, Any]) -> dict[str, Any]:
     """What the dataset's digest hashes: options spelled out at their defaults name the same
     dataset, and the same options over new weights or new defaults name a new one."""
-    return {**config.model_dump(mode="json", exclude={"generator", "generator_options", "steps"}),
+    # A dataset without a class plan hashes as it did before plans existed.
+    unset = set() if config.class_plan is not None else {"class_plan"}
+    return {**config.model_dump(mode="json", exclude={"generator", "generator_options", "steps", *unset}),
             "generator": identity}
 
 
@@ -229,7 +232,10 @@ def _card(plan: Plan, state: dict[str, Any], digest: str, manifest: pd.DataFrame
         "config": config.model_dump(mode="json"), "generator_identity": identity,
         "generator_settings": state["settings"],
         "images": len(manifest), "classes": sorted(int(c) for c in counts.index),
-        "per_class": config.per_class, "image": state["image"],
+        "per_class": config.per_class if config.class_plan is None else None,
+        "class_counts": {str(int(c)): int(n) for c, n in counts.items()},
+        "class_plan": config.class_rows(),  # each class's count, CFG and prompt strategy, if planned
+        "image": state["image"],
         "shards": sorted(manifest["shard"].unique().tolist()), "manifest_columns": COLUMNS,
         "format": "WebDataset tar shards: <id>.png (the image) and <id>.json (its manifest row "
                   "without shard and sha256); manifest.parquet has one row per image",

@@ -27,8 +27,9 @@ def regenerate_image(dataset: SyntheticDataset, image_id: int, out: Path | None 
         raise DataError(f"{dataset.name} has no image {image_id} (ids 0..{len(manifest) - 1})")
     start = image_id // config.batch_size * config.batch_size
     rows = manifest.loc[start:start + config.batch_size - 1]
+    own_cfg = any(e.cfg is not None for e in config.class_plan or [])
     batch = Batch(image_id // config.batch_size, rows.index.tolist(), rows["prompt"].tolist(),
-                  [int(s) for s in rows["seed"]])
+                  [int(s) for s in rows["seed"]], [float(c) for c in rows["cfg"]] if own_cfg else None)
 
     # 2. The same generator, or a clear refusal.
     pin_threads(threads or default_threads(1))

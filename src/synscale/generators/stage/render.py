@@ -39,9 +39,23 @@ def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
 
 
 def render_batch(generator: Generator, batch: Batch, cfg: float, settings: str) -> Rendered:
-    images = generator.generate(batch.prompts, batch.seeds, cfg)
-    if images.dtype != torch.uint8 or images.shape[0] != len(batch.ids):
-        raise RuntimeError(f"generator {generator.name!r} returned {tuple(images.shape)} "
-                           f"{images.dtype} for {len(batch.ids)} prompts; expected uint8 [N, C, H, W]")
+    if batch.cfgs is None:
+        images = list(_generate(generator, batch.prompts, batch.seeds, cfg))
+    else:  # a class plan gave classes their own CFG: one call per CFG, images kept in batch order
+        images = [torch.empty(0)] * len(batch.ids)
+        for value in sorted(set(batch.cfgs)):
+            index = [i for i, c in enumerate(batch.cfgs) if c == value]
+            made = _generate(generator, [batch.prompts[i] for i in index],
+                             [batch.seeds[i] for i in index], value)
+            for i, image in zip(index, made):
+                images[i] = image
     pngs = [encode_png(image) for image in images]
     return Rendered(batch.index, list(batch.ids), pngs, [sha256(p) for p in pngs], settings)
+
+
+def _generate(generator: Generator, prompts: list[str], seeds: list[int], cfg: float) -> torch.Tensor:
+    images = generator.generate(prompts, seeds, cfg)
+    if images.dtype != torch.uint8 or images.shape[0] != len(prompts):
+        raise RuntimeError(f"generator {generator.name!r} returned {tuple(images.shape)} "
+                           f"{images.dtype} for {len(prompts)} prompts; expected uint8 [N, C, H, W]")
+    return images
