@@ -76,17 +76,43 @@ def test_images_follow_their_seed_not_their_batch(generator):
     assert torch.equal(alone[0], batch[1])  # an image does not depend on its batch-mates
 
 
-def _weights(classifier) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in classifier.model.state_dict().items()}
-
-
-def test_training_seed_decides_initialisation_and_order(mini_world, tiny_recipe):
+def test_training_seed_decides_the_initialisation(mini_world, tiny_recipe):
+    """With a learning rate of 0 the trained parameters are the initial ones."""
     images = real_data(mini_world).subset(mini_world, 40, 0)
-    runs = [_weights(train_classifier(images, 10, tiny_recipe, seed, quiet=True)[0])
+    frozen = tiny_recipe.model_copy(update={"lr": 0.0})
+    runs = [dict(train_classifier(images, 10, frozen, seed, quiet=True)[0].model.named_parameters())
             for seed in (0, 0, 1)]
     assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
-    float_keys = [k for k, v in runs[0].items() if v.is_floating_point()]
-    assert all(not torch.equal(runs[0][k], runs[2][k]) for k in float_keys)
+    drawn = [k for k, v in runs[0].items() if v.numel() > 1 and float(v.std()) > 0]  # not constants
+    assert drawn and all(not torch.equal(runs[0][k], runs[2][k]) for k in drawn)
+
+
+def test_training_seed_decides_the_batches_and_the_weights(mini_world, tiny_recipe, monkeypatch):
+    from synscale.train import classifier as trainer
+
+    batches: dict[int, list[list[int]]] = {}
+
+    class Recorded(trainer.BatchOrder):
+        def next(self):
+            step = super().next()
+            batches[self.seed].append(step.indices.tolist())
+            return step
+
+    images = real_data(mini_world).subset(mini_world, 40, 0)
+    weights = {}
+    for seed in (0, 1, 2):
+        def order(*args, _seed=seed, **kwargs):
+            recorded = Recorded(*args, **kwargs)
+            recorded.seed = _seed
+            return recorded
+
+        batches[seed] = []
+        monkeypatch.setattr(trainer, "BatchOrder", order)
+        run_seed = 0 if seed == 2 else seed  # the third run repeats seed 0
+        weights[seed] = train_classifier(images, 10, tiny_recipe, run_seed, quiet=True)[0].model.state_dict()
+    assert batches[0] == batches[2] and batches[0] != batches[1]
+    assert all(torch.equal(weights[0][k], weights[2][k]) for k in weights[0])
+    assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 @pytest.fixture(scope="module")
@@ -95,21 +121,30 @@ def run_records(mini_world, tiny_recipe, tmp_path_factory):
     evaluated on 60 images per set so that they take a few seconds."""
     from synscale.train import runs
 
-    full = runs.evaluate
+    full, train = runs.evaluate, runs.train_classifier
     patch = pytest.MonkeyPatch()
+    seen: list[torch.Tensor] = []
+
+    def spy(images, *args, **kwargs):
+        seen.append(images.images.clone())
+        return train(images, *args, **kwargs)
+
+    patch.setattr(runs, "train_classifier", spy)
     patch.setattr(runs, "evaluate", lambda clf, data, *a, **kw: full(clf, data.subset(range(60)), *a, **kw))
     patch.setattr(runs, "get_world", lambda name, **options: mini_world)
     try:
         task = RunTask("mini", None, real_data(mini_world), 40, 0, tiny_recipe,
                        str(tmp_path_factory.mktemp("a")))
         again = dataclasses.replace(task, workspace=str(tmp_path_factory.mktemp("b")))
-        return [execute_run(t) for t in (task, again, dataclasses.replace(task, seed=1))]
+        records = [execute_run(t) for t in (task, again, dataclasses.replace(task, seed=1))]
+        return records, seen
     finally:
         patch.undo()
 
 
 def test_a_run_repeats_with_its_seed_and_changes_with_another(run_records):
-    first, again, other = run_records
+    (first, again, other), images = run_records
+    assert torch.equal(images[0], images[1]) and not torch.equal(images[0], images[2])
     assert again.run_id == first.run_id and other.run_id != first.run_id
     assert (first.seed, again.seed, other.seed) == (0, 0, 1)
     for name in first.sets:
