@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_store
+from advise_store import make_store
 from scipy.stats import spearmanr
 
 from synscale.advise.predict import evaluate, jackknife_plus, predict_new

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from synscale.advise.allocate import allocate, best_config_per_class, uniform
+from synscale.advise.pilot import config_laws, pilot_source
+from synscale.advise.plan import generation_plan, plan_digest, write_plan
 from synscale.advise.predict import evaluate, predict_new
 from synscale.advise.table import (
     StudyTable,
@@ -92,3 +96,35 @@ def finite(value: object) -> object:
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+def allocate_budget(workspace: Workspace, budget: int, pilot: str | None = None,
+                    study: str | None = None, minimum: int | None = None, per_class_config: bool = False,
+                    out: Path | None = None) -> dict[str, Any]:
+    """The per-class counts (and, with ``per_class_config``, configurations) that minimise the
+    pilot's predicted loss for ``budget`` images; stored in ``allocations``, and written as a
+    generation plan to ``out`` (``synscale generate --config``). ``minimum`` per class: default
+    the pilot's smallest per-class count (``PilotSource.default_minimum``)."""
+    with open_store(workspace) as store:
+        name = choose_study(store, study)
+        source = pilot_source(store, name, pilot)
+        laws = source.laws()
+        if per_class_config:
+            laws = best_config_per_class(config_laws(store, name, source), budget)
+        if minimum is None:
+            minimum = source.default_minimum(budget)
+        allocation = allocate(laws, budget, minimum)
+        even = uniform(laws, budget) if budget >= len(laws) else None
+        plan = generation_plan(store, source, allocation)
+        plan_id = plan_digest(plan)
+        store.replace_rows("allocations", {"plan": plan_id}, [
+            {"plan": plan_id, "pilot": source.curve.key, "budget": budget,
+             **{k: row[k] for k in ("class_id", "count", "config", "a", "k", "predicted_loss")}}
+            for row in allocation.rows()])
+    if out is not None:
+        write_plan(out, plan)
+    return {"study": name, "pilot": source.curve.name, "pilot_config": source.config,
+            "budget": budget, "minimum": minimum, "plan": plan_id,
+            "predicted_loss": allocation.predicted_loss,
+            "uniform_predicted_loss": even.predicted_loss if even else None,
+            "classes": allocation.rows(), "out": str(out) if out else None}

@@ -63,3 +63,44 @@ def predict(
 
 def _interval(pair: list[float]) -> str:
     return " .. ".join(f"{v:.3g}" for v in pair)
+
+
+@app.command()
+def allocate(
+    budget: Annotated[int, typer.Option(help="Images to generate in total (at least one per class).")],
+    pilot: Annotated[str | None, typer.Option(
+        help="Curve whose per-class fits to use (default: the study's synthetic curve with "
+             "per-class fits and the most scales).")] = None,
+    minimum: Annotated[int | None, typer.Option(
+        help="Images every class gets at least (default: the pilot's smallest per-class count, "
+             "or budget / classes if smaller).")] = None,
+    per_class_config: Annotated[bool, typer.Option(
+        "--per-class-config", help="Also choose each class's configuration (CFG, prompts) among the "
+                                   "study's configurations of the pilot's generator.")] = False,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write the generation plan (YAML) for `synscale generate --config`.")] = None,
+    study: StudyOpt = None,
+    workspace: WorkspaceOpt = Path("workspace"),
+    json_: JsonOpt = False,
+) -> None:
+    """Spread a budget of images over classes to minimise the loss predicted by a pilot curve's
+    per-class power laws (greedy marginal gains: exact for these convex laws)."""
+    from synscale.advise.commands import allocate_budget
+    from synscale.workspace import Workspace
+
+    result = allocate_budget(Workspace(workspace, create=False), budget, pilot, study, minimum,
+                             per_class_config, out_file)
+    if json_:
+        print_json(result)
+        return
+    print_table([{"class": r["class_id"], "images": r["count"], "share": r["count"] / budget,
+                  "k": r["k"], "predicted loss": r["predicted_loss"], "configuration": r["config"]}
+                 for r in result["classes"]],
+                f"{budget} images over {len(result['classes'])} classes (pilot {result['pilot']}, "
+                f"plan {result['plan']})")
+    out.print(f"predicted validation loss {result['predicted_loss']:.4f}; uniform "
+              f"{result['uniform_predicted_loss']:.4f}" if result["uniform_predicted_loss"] is not None
+              else f"predicted validation loss {result['predicted_loss']:.4f}")
+    if result["out"]:
+        out.print(f"plan written to {result['out']}: synscale generate --config {result['out']} "
+                  f"-w {workspace}")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import make_store
+from advise_store import make_store
 
 from synscale.store import ResultsStore
 
