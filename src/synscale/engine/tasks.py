@@ -31,7 +31,7 @@ from typing import Generic, TypeVar
 import torch
 
 from synscale.engine import ENGINES
-from synscale.errors import ConfigError
+from synscale.errors import ConfigError, require_extra
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,6 +65,8 @@ class TaskPool:
                               f"{self.threads})")
         if self.address is not None and self.engine != "ray":
             raise ConfigError("--address needs --engine ray")
+        if self.engine == "ray":
+            require_extra("ray")  # one line naming the extra, before any work
 
     @classmethod
     def default(cls, engine: str = "local", workers: int | None = None, address: str | None = None,

@@ -22,7 +22,7 @@ import torch
 from pydantic import Field, field_validator
 
 from synscale.config import FrozenConfig
-from synscale.errors import ConfigError, DataError
+from synscale.errors import ConfigError, DataError, require_extra
 from synscale.store import RunRecord
 from synscale.train.augment import AUGMENTS
 from synscale.train.checkpoint import CHECKPOINT_FILE
@@ -126,6 +126,8 @@ def plan_runs(config: CurveConfig, workspace: Workspace, threads: int | None = N
         raise ConfigError(f"batch size {recipe.batch_size} does not split evenly over {workers} "
                           "workers per run; choose a batch size divisible by it")
     config.setup.torch_device()  # a device that is not there is refused before any work
+    if config.setup.engine == "ray" and workers > 1:
+        require_extra("ray")
     return [RunTask(config.world, config.world_root, data, scale, config.seed, recipe,
                     str(workspace.root), threads, config.setup) for scale in config.scales]
 
