@@ -11,7 +11,7 @@ import pandas as pd
 from synscale.advise.allocate import allocate, best_config_per_class, uniform
 from synscale.advise.pilot import config_laws, pilot_source
 from synscale.advise.plan import generation_plan, plan_digest, write_plan
-from synscale.advise.predict import evaluate, predict_new
+from synscale.advise.predict import Evaluation, evaluate, predict_new
 from synscale.advise.table import (
     StudyTable,
     choose_study,
@@ -37,22 +37,25 @@ def predict_scores(workspace: Workspace, study: str | None = None, level: float 
     with open_store(workspace) as store:
         table = study_table(store, choose_study(store, study))
         result = evaluate(table, level=level, n_boot=n_boot)
-        key = {"study": table.study}
-        with store.transaction():
-            store.replace_rows("predict_loo", key, [
-                {"study": table.study, **{c: row[c] for c in ("target", "method", "config", "measured",
-                                                             "predicted")}}
-                for row in result.loo.to_dict("records")])
-            store.replace_rows("predict_scores", key, [
-                {"study": table.study, "target": s.target, "method": s.method, "n": s.n,
-                 "spearman": s.spearman, "spearman_lo": s.spearman_ci[0], "spearman_hi": s.spearman_ci[1],
-                 "vs_recognizability": s.vs_recognizability,
-                 "vs_recognizability_lo": s.vs_recognizability_ci[0],
-                 "vs_recognizability_hi": s.vs_recognizability_ci[1], "rmse": s.rmse, "level": level}
-                for s in result.scores])
+        store_evaluation(store, table.study, result, level)
     return {"study": table.study, "configurations": len(table.with_curves),
             "small_scales": list(table.small_scales or ()), "level": level,
             "scores": [s.as_dict() for s in result.scores], "notes": result.notes}
+
+
+def store_evaluation(store: ResultsStore, study: str, result: Evaluation, level: float) -> None:
+    key = {"study": study}
+    with store.transaction():
+        store.replace_rows("predict_loo", key, [
+            {"study": study, **{c: row[c] for c in ("target", "method", "config", "measured", "predicted")}}
+            for row in result.loo.to_dict("records")])
+        store.replace_rows("predict_scores", key, [
+            {"study": study, "target": s.target, "method": s.method, "n": s.n, "spearman": s.spearman,
+             "spearman_lo": s.spearman_ci[0], "spearman_hi": s.spearman_ci[1],
+             "vs_recognizability": s.vs_recognizability,
+             "vs_recognizability_lo": s.vs_recognizability_ci[0],
+             "vs_recognizability_hi": s.vs_recognizability_ci[1], "rmse": s.rmse, "level": level}
+            for s in result.scores])
 
 
 def predict_dataset(workspace: Workspace, name: str, study: str | None = None,
