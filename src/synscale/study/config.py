@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from synscale.advise.config import Advise
 from synscale.config import FrozenConfig, load_config
 from synscale.errors import ConfigError
 from synscale.train.classifier import TrainRecipe
@@ -122,6 +123,7 @@ class StudyConfig(FrozenConfig):
     ood: list[str] | None = None  # OOD sets to fit and analyse; None: every set of the world
     analysis: Analysis = Analysis()
     execution: Execution = Execution()
+    advise: Advise | None = None  # beyond the paper: prediction and per-class budgets (docs/advise.md)
 
     @model_validator(mode="after")
     def _names(self) -> StudyConfig:
@@ -141,6 +143,10 @@ class StudyConfig(FrozenConfig):
             if curve.real is not None and curve.data == "real":
                 raise ValueError(f"curve {curve.name!r}: 'real: R' mixes real images into a "
                                  "synthetic configuration's data; data must name one")
+        adaptive = self.advise.adaptive if self.advise else None
+        if adaptive is not None and adaptive.pilot not in {c.name for c in self.curves if c.data != "real"}:
+            raise ValueError(f"advise.adaptive.pilot {adaptive.pilot!r} is not a synthetic curve of "
+                             f"this study; valid: {', '.join(c.name for c in self.curves if c.data != 'real')}")
         return self
 
     def configurations(self) -> list[Configuration]:

@@ -5,7 +5,8 @@
 3. measure every dataset (recognizability, diversity, FID) with the reference classifier;
 4. train every run not in the store (the task engine: processes or Ray tasks), storing each
    record as it arrives;
-5. fit every curve on every evaluation set, then the per-class fits and exchange rates.
+5. fit every curve on every evaluation set, then the per-class fits and exchange rates;
+6. with an ``advise`` section: score the prediction of k and run the adaptive experiment.
 
 A failed item (a dataset, a measurement, a run, a fit) is recorded in ``study_failures`` with its
 error and does not stop the others; its dependants wait, and a rerun retries only what failed or
@@ -67,6 +68,11 @@ def run_study(study: StudyConfig, workspace: Workspace, pool: TaskPool, quiet: b
         _measure(plan, store, report, quiet, log)
         _train(plan, store, pool, report, quiet, log)
         _analyse(plan, store, report, log)
+        if study.advise is not None:  # beyond the paper (docs/advise.md); needs the fits above
+            from synscale.advise.experiment import run_advise
+
+            with _attempt(store, plan, report, "advise", "advise", {}, log):
+                run_advise(plan, store, pool, quiet, log)
     report.seconds = time.perf_counter() - start
     return report
 
