@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +182,8 @@ def train_classifier(data: ImageDataset, num_classes: int, recipe: TrainRecipe, 
         net = torch.compile(net)
     stream = setup.stream == "always" or not isinstance(data, LabeledImages)
     sampler = StepSampler(order, iterations - start, rank, workers)
-    steps = batches(data, sampler, stream, recipe.loader_workers, device.type == "cuda", seed)
+    loaders = min(recipe.loader_workers, os.cpu_count() or 1)  # more than cores only thrash
+    steps = batches(data, sampler, stream, loaders, device.type == "cuda", seed)
     autocast = setup.autocast_dtype(device)
     pending: list[torch.Tensor] = []  # this worker's losses since the last flush
     wait, began = 0.0, time.perf_counter()
