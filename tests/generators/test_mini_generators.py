@@ -172,3 +172,27 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, random_weights: Path) -> N
         GENERATORS.create("mini-pixel", weights=random_weights, steps=0)
     with pytest.raises(ConfigError, match="guidance_stop"):
         make(random_weights, guidance_stop=1.5)
+
+
+def test_training_captions_never_contradict_the_images_style() -> None:
+    """A styled prompt ("a sketch of a one") captions only images of that style, a plain one only
+    handwritten digits; a strategy with no prompt for a style falls back to the image's own
+    caption; prompts that fit no image stay out of the vocabulary."""
+    from synscale.worlds.mini_web import compatible
+
+    labels = np.array([0, 1, 1, 0, 1, 0])
+    styles = ["handwritten", "sketch", "rendition", "handwritten", "sketch", "rendition"]
+    own = ["zero, a handwritten digit", "a sketch of a one", "one, set in a serif font",
+           "zero, a thin handwritten digit", "an outline of a one", "a rendering of a zero"]
+    templates = [[f"a photo of a {n}.", f"a sketch of a {n}.", f"a rendering of the {n}.",
+                  f"a tattoo of a {n}."] for n in NAMES[:2]]
+    bank = CaptionBank(labels, {"classname": [[n] for n in NAMES[:2]], "templates": templates},
+                       {"web_captions": own}, styles)
+    indices = np.repeat(np.arange(len(labels)), 200)
+    captions = bank.sample(indices, np.random.default_rng(0))
+    for i, caption in zip(indices.tolist(), captions):
+        assert caption == own[i] or compatible(caption, styles[i]), (caption, styles[i])
+    drawn = set(captions)
+    assert {"zero", "a photo of a zero.", "a sketch of a one.", "a rendering of the zero."} <= drawn
+    assert "a tattoo of a zero." not in drawn and "one" not in drawn  # no plain "one": no such image
+    assert "tattoo" not in Vocabulary.build(bank.texts(), 16).tokens

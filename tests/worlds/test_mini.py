@@ -12,8 +12,8 @@ def test_registry_lists_both_worlds():
 def test_pools_are_disjoint_stratified_and_deterministic():
     world = get_world("mini")
     sizes = {name: len(world.pool(name)) for name in world.pool_names()}
-    assert sizes == {"generator": 2000, "train": 2000, "val": 1000}
-    ids = {name: set(world.pool(name).ids) for name in world.pool_names()}
+    assert sizes == {"generator": 2000, "train": 2000, "val": 1000, "web": 3000}
+    ids = {name: set(world.pool(name).ids) for name in ("generator", "train", "val")}
     assert not ids["generator"] & ids["train"] and not ids["train"] & ids["val"]
     assert not ids["generator"] & ids["val"]
     train = world.pool("train")

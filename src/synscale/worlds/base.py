@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from synscale.data.datasets import ImageDataset
-from synscale.errors import UnknownNameError
+from synscale.errors import DataError, UnknownNameError
 from synscale.registry import Registry
 
 
@@ -62,6 +62,15 @@ class World(ABC):
         """What identifies this world's data beyond its name (e.g. a data root and a digest of
         its files), part of every run's identity; empty for data shipped with the package."""
         return {}
+
+    def captions(self, pool: str) -> list[str]:
+        """One caption per image of a captioned pool (the mini world's ``web``: the image-text
+        pairs its generators and CLIP learn from)."""
+        raise DataError(f"world {self.name!r} has no captioned pool (asked for {pool!r})")
+
+    def styles(self, pool: str) -> list[str]:
+        """The style of each image of a pool (e.g. handwritten, rendition, sketch)."""
+        raise DataError(f"world {self.name!r} has no style labels (asked for pool {pool!r})")
 
     def describe(self) -> dict[str, object]:
         return {"world": self.name, "image_size": self.image_size, "channels": self.channels,

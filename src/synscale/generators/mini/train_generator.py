@@ -1,4 +1,4 @@
-"""``synscale mini train-generator``: train one mini family on the mini world's generator pool with
+"""``synscale mini train-generator``: train one mini family on the mini world's web pool with
 captions of every prompt strategy, and save it with everything needed to trust and repeat it.
 
 The weights go where the caller says, never into the package by default: the shipped weights
@@ -26,7 +26,7 @@ from synscale.generators.mini.families import check_family, default_config
 from synscale.generators.mini.training import TrainSettings, train_mini
 from synscale.generators.mini.weights import data_sha256, save_mini
 
-POOL = "generator"
+POOL = "web"  # the analogue of LAION: handwritten digits, renditions, sketches
 DEFAULT_MINUTES = 15.0
 
 
@@ -43,7 +43,7 @@ def train_generator(family: str, out: Path, minutes: float | None = None,
     budget = None if steps is not None else (minutes or DEFAULT_MINUTES)
     from synscale.worlds import get_world
 
-    # 1. Data: the generator pool and captions of every strategy.
+    # 1. Data: the web pool and captions of every strategy that fit each image's style.
     world = get_world("mini")
     pool = world.pool(POOL)
     bank = full_bank(world, POOL, seed=seed)
