@@ -253,3 +253,56 @@ def test_a_synthetic_configuration_is_generated_measured_and_trained_on(tmp_path
     assert {d for d in runs["data"] if d != "real"} == {f"syn:{dataset.name}"}
     assert fitted == {c.key for c in plan.curves}
     assert {t.data.synthetic for t in trained if t.data.kind == "syn"} == {str(dataset.path)}
+
+
+def test_status_names_what_is_done_failed_and_pending(tmp_path, monkeypatch):
+    workspace = Workspace(tmp_path)
+    config = study(**REAL_ONLY)
+    plan = build_plan(config, workspace)
+    names = sorted(t.name for t in plan.runs.values())
+    broken = next(t.name for t in plan.runs.values() if (t.scale, t.seed) == (200, 0))
+    assert plan.status(None)["train"] == {"done": [], "failed": [], "pending": [t.name for t in plan.runs.values()]}
+
+    def flaky(task, quiet: bool = True) -> RunRecord:
+        if task.name == broken:
+            raise RuntimeError("disk full")
+        return fake_run(task)
+
+    monkeypatch.setattr(runner, "execute_run", flaky)
+    report = run(config, workspace)
+    assert report.as_dict() == {"study": "inv", "seconds": round(report.seconds, 1),
+                                "made": {"train": 5}, "failed": report.failed}
+    with workspace.store() as store:
+        status = plan.status(store)
+    assert status["train"]["failed"] == [broken] and status["train"]["pending"] == []
+    assert sorted(status["train"]["done"] + [broken]) == names
+    assert status["fit"] == {"done": [], "failed": [], "pending": ["real"]}
+    assert status["generate"] == status["measure"] == {"done": [], "failed": [], "pending": []}
+
+    monkeypatch.setattr(runner, "execute_run", lambda task, quiet=True: fake_run(task))
+    run(config, workspace)
+    with workspace.store() as store:
+        status = plan.status(store)
+    assert sorted(status["train"]["done"]) == names and status["train"]["failed"] == []
+    assert status["fit"] == {"done": ["real"], "failed": [], "pending": []}
+
+
+def test_a_curve_trains_only_the_runs_the_store_lacks(tmp_path, monkeypatch):
+    """``synscale train``'s loop: each scale's run is found by its id or trained and stored."""
+    from synscale.train import runs
+    from synscale.train.runs import CurveConfig, run_curve
+
+    trained: list = []
+    monkeypatch.setattr(runs, "execute_run", lambda task, quiet=False: trained.append(
+        (task.scale, task.seed)) or fake_run(task))
+    workspace = Workspace(tmp_path)
+    first = list(run_curve(CurveConfig(scales=[50, 100]), workspace, quiet=True))
+    assert trained == [(50, 0), (100, 0)] and [r.scale for r in first] == [50, 100]
+    again = list(run_curve(CurveConfig(scales=[50, 100, 200]), workspace, quiet=True))
+    assert trained == [(50, 0), (100, 0), (200, 0)]
+    assert [r.run_id for r in again[:2]] == [r.run_id for r in first]
+    assert [r.sets["val"].loss for r in again] == pytest.approx([loss_of(s, 0) for s in (50, 100, 200)])
+    other = list(run_curve(CurveConfig(scales=[50], seed=1), workspace, quiet=True))
+    assert trained[-1] == (50, 1) and other[0].run_id != first[0].run_id and other[0].seed == 1
+    with workspace.store() as store:
+        assert len(store.query("SELECT * FROM runs")) == 4
