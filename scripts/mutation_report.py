@@ -31,7 +31,7 @@ MUTMUT = Path(sys.executable).with_name("mutmut")
 CORE: dict[str, list[str]] = {
     "identities and workspace": [
         "synscale.config.x_stable_hash__*", "synscale.config.xǁFrozenConfigǁdigest__*",
-        "synscale.workspace.*", "synscale.train.runs.*", "synscale.train.sources.*",
+        "synscale.workspace.xǁWorkspaceǁ*", "synscale.workspace.x__safe__*", "synscale.train.runs.*", "synscale.train.sources.*",
         "synscale.train.reference.x_reference_key__*",
         "synscale.train.reference.x_reference_identity__*",
     ],
