@@ -113,7 +113,17 @@ def run(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {missing}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system said no (not a directory, no space, no permission)
+        print(f"error: {_one_line(os_error(exc))}", file=sys.stderr)
+        return 2
     return code if isinstance(code, int) else 0
+
+
+def os_error(exc: OSError) -> str:
+    """One line naming the path and the cause of a file-system error."""
+    cause = exc.strerror or str(exc)
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {cause}" if paths else cause
 
 
 def _one_line(message: str) -> str:

@@ -76,7 +76,9 @@ def classes(
     if csv:
         import pandas as pd
 
-        pd.DataFrame(rows).to_csv(csv, index=False)
+        from synscale.workspace import writable_file
+
+        pd.DataFrame(rows).to_csv(writable_file(csv, "--csv"), index=False)
     if json_:
         for row in rows:
             print_json(row)

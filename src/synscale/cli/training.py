@@ -89,10 +89,10 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
                                                     "...")] = "runs",
             ) -> None:
     """Print the stored results of a workspace as a table."""
-    from synscale.workspace import Workspace
+    from synscale.workspace import Workspace, writable_file
 
     with Workspace(workspace, create=False).store() as store:
         frame = store.runs() if table == "runs" else store.table(table)
     if csv:
-        frame.to_csv(csv, index=False)
+        frame.to_csv(writable_file(csv, "--csv"), index=False)
     print_table(frame.to_dict("records"), f"{table} ({workspace})")
