@@ -29,9 +29,14 @@ def train_on_ray(task: RunTask, out: Path) -> None:
     threads = task.threads or 1
     started = not ray.is_initialized()
     if started:
-        ray.init(address=setup.address, include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR", configure_logging=True,
-                 num_cpus=None if setup.address else workers * threads)
+        try:
+            ray.init(address=setup.address, include_dashboard=False, log_to_driver=False,
+                     logging_level="ERROR", configure_logging=True,
+                     num_cpus=None if setup.address else workers * threads)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            raise SynscaleError(f"cannot start or join Ray at {setup.address or 'a local instance'}: "
+                                f"{str(exc).strip().splitlines()[0]} (on a cluster, run synscale on "
+                                "one of its nodes with --address auto)") from None
     try:
         logging.getLogger("ray.train").setLevel(logging.ERROR)
         use_gpu = setup.device != "cpu" and ray.cluster_resources().get("GPU", 0) >= 1
