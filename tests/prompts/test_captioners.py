@@ -128,7 +128,7 @@ def test_blip2_captions_with_a_tiny_random_model(tiny_blip2, mini):
 
 
 def test_blip2_needs_an_existing_model(tmp_path):
-    with pytest.raises(ConfigError, match="needs --model"):
+    with pytest.raises(ConfigError, match="needs its option 'model'"):
         get_captioner("blip2")
     with pytest.raises(ConfigError, match="not found"):
         get_captioner("blip2", model=tmp_path / "missing")

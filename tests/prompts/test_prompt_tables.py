@@ -88,14 +88,14 @@ def test_cli_plain_output_and_strategy_list(cli):
 @pytest.mark.parametrize("args, message", [
     (["--strategy", "classnames"], "valid choices: captions, classname"),
     (["--strategy", "captions", "--captioner", "gpt"], "valid choices: attributes, blip2, file"),
-    (["--strategy", "word2sen"], "needs a model"),
+    (["--strategy", "word2sen"], "needs its option 'model'"),
     (["--strategy", "word2sen", "--model", "/nonexistent/t5"], "not found"),
     (["--strategy", "captions", "--captioner", "blip2", "--model", "/no/blip2"], "not found"),
     (["--strategy", "classname", "--model", "owner/t5"], "unexpected keyword argument 'model'"),
     (["--strategy", "captions", "--captions-file", "c.csv"], "unexpected keyword argument 'file'"),
     (["--classes", "10"], "out of range"),
     (["--classes", "x"], "comma-separated integers"),
-    (["--per-class", "0"], "at least 1"),
+    (["--per-class", "0"], "--per-class"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(cli, args, message):
     result = cli("prompts", "--world", "mini", *args)

@@ -51,7 +51,7 @@ def test_options_are_part_of_the_config(tiny_t5):
 
 
 def test_word2sen_needs_a_model_that_exists(tmp_path):
-    with pytest.raises(ConfigError, match="needs a model"):
+    with pytest.raises(ConfigError, match="needs its option 'model'"):
         get_strategy("word2sen")
     with pytest.raises(ConfigError, match="not found"):
         get_strategy("word2sen", model=str(tmp_path / "no-such-model"))

@@ -214,8 +214,8 @@ class Blip2Captioner(Captioner):
     def __init__(self, model: str | Path | None = None, batch_size: int = 16,
                  max_new_tokens: int = 30, device: str | None = None) -> None:
         if model is None:
-            raise ConfigError("captioner 'blip2' needs --model: a local directory with a BLIP-2 "
-                              "model and processor (e.g. a saved Salesforce/blip2-opt-2.7b)")
+            raise ConfigError("captioner 'blip2' needs its option 'model': a local directory with a "
+                              "BLIP-2 model and processor (e.g. a saved Salesforce/blip2-opt-2.7b)")
         self.path = Path(model)
         if not (self.path / "config.json").is_file():
             raise ConfigError(f"blip2 model directory not found (no config.json): {self.path}")

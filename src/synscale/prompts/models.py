@@ -17,7 +17,8 @@ def resolve_model(model: str | Path | None, what: str) -> str:
     """A local directory (must hold config.json) or a hub id ("owner/name"); anything that looks
     like a path must exist, so a typo never turns into a download attempt."""
     if model is None or str(model).strip() == "":
-        raise ConfigError(f"{what} needs a model: --model PATH_OR_HUB_ID")
+        # Named as the option key, not a flag: generate and studies set it as prompt_options.model.
+        raise ConfigError(f"{what} needs its option 'model': a local directory or a hub id")
     text = str(model)
     path = Path(text).expanduser()
     if path.exists():
