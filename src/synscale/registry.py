@@ -52,7 +52,9 @@ class Registry(Generic[T]):
         try:
             return function(**options)
         except TypeError as exc:
-            if "unexpected keyword argument" in str(exc):
+            # Raised by the call itself (no deeper frame): the options do not fit the signature
+            # (an unknown option, or options given to a component that takes none).
+            if "unexpected keyword argument" in str(exc) or exc.__traceback__.tb_next is None:
                 raise ConfigError(f"{self.kind} {name!r}: {exc}") from exc
             raise
 
