@@ -57,6 +57,15 @@ def build(cls: type[C], data: dict[str, Any], source: str | Callable[[tuple[Any,
         raise ConfigError(f"{origin}: {where}: {message}") from None
 
 
+def validation_message(exc: ValidationError) -> str:
+    """The first problem of a pydantic error as ``where: what`` (for one error line)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or exc.title
+    if first["type"] == "finite_number":
+        return f"{where}: must be a finite number, got {first.get('input')!r}"
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():

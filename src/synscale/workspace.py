@@ -42,6 +42,9 @@ class Workspace:
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
             raise WorkspaceError(f"workspace {self.root} exists and is not a directory")
+        blocking = next((p for p in self.root.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            raise WorkspaceError(f"workspace {self.root} cannot be made: {blocking} is a file")
         if not create and not self.root.is_dir():
             raise WorkspaceError(f"workspace {self.root} does not exist")
 

@@ -113,6 +113,15 @@ def run(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {missing}", file=sys.stderr)
         return 2
+    except ValueError as exc:  # a config built from user values outside config.load_config
+        from pydantic import ValidationError
+
+        from synscale.config import validation_message
+
+        if not isinstance(exc, ValidationError):
+            raise
+        print(f"error: {_one_line(validation_message(exc))}", file=sys.stderr)
+        return 2
     except OSError as exc:  # the file system said no (not a directory, no space, no permission)
         print(f"error: {_one_line(os_error(exc))}", file=sys.stderr)
         return 2
