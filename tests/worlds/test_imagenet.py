@@ -138,3 +138,21 @@ def test_the_mini_world_adds_nothing_to_run_identities(tmp_path):
     assert get_world("mini").fingerprint() == {}
     task = plan_runs(CurveConfig(scales=[125]), Workspace(tmp_path))[0]
     assert set(task.identity) == {"world", "data", "scale", "seed", "recipe"}
+
+
+def test_a_run_streams_imagenet_folders_and_scores_every_set(root, tmp_path):
+    """A whole (tiny) ImageNet run: image folders and shards read by DataLoader workers."""
+    from synscale.train.classifier import TrainRecipe
+    from synscale.train.runs import CurveConfig, execute_run, plan_runs
+    from synscale.train.schedule import Schedule
+    from synscale.workspace import Workspace
+
+    recipe = TrainRecipe(model="mini_resnet", batch_size=4, loader_workers=2, eval_batch_size=4,
+                         schedule=Schedule(small_iterations=3, large_iterations=3, min_iterations=3))
+    config = CurveConfig(world="imagenet", world_root=str(root), scales=[4], recipe=recipe)
+    (task,) = plan_runs(config, Workspace(tmp_path))
+    record = execute_run(task)
+    assert record.iterations == 3 and set(record.sets) == {"val", "v2", "r"}
+    assert record.sets["val"].n == 6 and record.sets["r"].n == 3
+    training = (next((tmp_path / "runs").glob("imagenet-*")) / "training.json").read_text()
+    assert '"streamed": true' in training
