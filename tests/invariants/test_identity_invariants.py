@@ -169,8 +169,8 @@ def other_weights(tmp_path_factory) -> Path:
 
 def test_dataset_digest_changes_with_every_deciding_input(other_weights):
     base = GenerateConfig(per_class=20)
+    # (The world cannot change alone: a mini generator serves only the mini world.)
     changes = {
-        "world": {"world": "imagenet"},
         "seed": {"seed": 1},
         "scale": {"per_class": 21},
         "classes": {"classes": [0, 1]},
@@ -181,8 +181,13 @@ def test_dataset_digest_changes_with_every_deciding_input(other_weights):
         "generator": {"generator": "mini-latent"},
         "generator options": {"generator_options": {"guidance_stop": 0.25}},
         "generator weights": {"generator_options": {"weights": str(other_weights)}},
+        "class plan": {"class_plan": [{"class_id": 0, "count": 3}]},
+        "class plan: count": {"class_plan": [{"class_id": 0, "count": 4}]},
+        "class plan: cfg": {"class_plan": [{"class_id": 0, "count": 3, "cfg": 4.0}]},
+        "class plan: prompts": {"class_plan": [{"class_id": 0, "count": 3, "prompts": "clip_templates_7"}]},
     }
-    digests = {name: dataset_digest(base.model_copy(update=c)) for name, c in changes.items()}
+    digests = {name: dataset_digest(GenerateConfig.model_validate({**base.model_dump(), **c}))
+               for name, c in changes.items()}
     assert dataset_digest(base) not in digests.values()
     assert len(set(digests.values())) == len(digests)
 

@@ -102,3 +102,41 @@ def test_an_images_batch_contains_it(images, batch, shards_of, data):
     found = plan.batch_of(image)
     assert image in found.ids and found.index == image // batch
     assert found.ids == list(range(found.index * batch, min(images, (found.index + 1) * batch)))
+
+
+@st.composite
+def class_plans(draw) -> list[dict]:
+    classes = draw(st.lists(st.integers(0, 9), min_size=1, max_size=4, unique=True))
+    return [{"class_id": c, "count": draw(st.integers(1, 5)),
+             "cfg": draw(st.one_of(st.none(), st.sampled_from([1.0, 4.0]))),
+             "prompts": draw(st.sampled_from([None, "clip_templates_7"]))} for c in classes]
+
+
+@settings(max_examples=15, deadline=None, database=None)
+@given(class_plans(), st.integers(0, 3))
+def test_a_class_plan_makes_each_class_its_count_with_its_settings(mini_world, plan_rows, seed):
+    """``synscale allocate``'s plans: class by class (in id order), ``count`` images each, ids
+    0..n-1 with their own seeds, and the class's own CFG on every row when any class has one."""
+    config = GenerateConfig(cfg=2.0, seed=seed, class_plan=plan_rows, batch_size=3, shard_size=6)
+    plan = Plan.build(config, mini_world, None)
+    expected = [e["class_id"] for e in sorted(plan_rows, key=lambda e: e["class_id"])
+                for _ in range(e["count"])]
+    assert [r.class_id for r in plan.rows] == expected
+    assert [r.id for r in plan.rows] == list(range(len(expected)))
+    assert [r.seed for r in plan.rows] == [image_seed(seed, i) for i in range(len(expected))]
+    names = {c.id: c.name for c in mini_world.classes}
+    assert all(r.class_name == names[r.class_id] for r in plan.rows)
+    own = {e["class_id"]: e["cfg"] for e in plan_rows}
+    if any(v is not None for v in own.values()):
+        assert [r.cfg for r in plan.rows] == [2.0 if own[r.class_id] is None else own[r.class_id]
+                                              for r in plan.rows]
+        assert [c for s in range(plan.num_shards) for b in plan.batches(s) for c in b.cfgs] == [
+            r.cfg for r in plan.rows]
+    else:
+        assert all(r.cfg is None for r in plan.rows)
+        assert all(b.cfgs is None for s in range(plan.num_shards) for b in plan.batches(s))
+    # A class's prompts are its strategy's first prompts, the same whatever the other classes.
+    for e in plan_rows:
+        alone = Plan.build(GenerateConfig(cfg=2.0, seed=seed, class_plan=[e]), mini_world, None)
+        mine = [r.prompt for r in plan.rows if r.class_id == e["class_id"]]
+        assert mine == [r.prompt for r in alone.rows]
