@@ -18,6 +18,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from synscale.report import figures, tables
+from synscale.report.advise import advise_sections
 from synscale.report.data import MissingData, ReportData
 from synscale.report.findings import Finding, check_findings
 from synscale.report.html import Section, render
@@ -70,6 +71,8 @@ def build_report(workspace: str | Path, out: str | Path | None = None) -> Report
                         **_rows(tables.exchange, data), anchor="exchange")]
     for name, draw in figures.FIGURES.items():
         sections.append(_figure(name, draw, data, out.parent, report))
+
+    sections += advise_sections(workspace)  # beyond the paper (docs/advise.md)
 
     # 3. Tables: the fits and the workspace's provenance.
     sections.append(Section("Fits", "Every stored fit: parameters with intervals, held-out "
