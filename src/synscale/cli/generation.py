@@ -173,7 +173,7 @@ def mini_train_generator(
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Train a mini text-to-image model on the mini world's generator pool (<= 20 minutes)."""
+    """Train a mini text-to-image model on the mini world's web pool (<= 20 minutes)."""
     from synscale.generators.mini.train_generator import train_generator
 
     folder = out_dir or Path("workspace") / "mini-generators" / family
