@@ -29,6 +29,7 @@ class Engine(ABC):
 
 
 ENGINES: Registry[Engine] = Registry("engine")
+MAX_THREADS = 1024  # torch takes a C int; more threads than this is a typo, not a machine
 
 
 def make_engine(name: str, workers: int | None = None, address: str | None = None,
@@ -36,8 +37,8 @@ def make_engine(name: str, workers: int | None = None, address: str | None = Non
     """An engine from CLI options; ``workers`` and ``address`` need ``ray``."""
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {workers})")
-    if threads is not None and threads < 1:
-        raise ConfigError(f"--threads must be at least 1 (got {threads})")
+    if threads is not None and not 1 <= threads <= MAX_THREADS:
+        raise ConfigError(f"--threads must be between 1 and {MAX_THREADS} (got {threads})")
     return ENGINES.create(name, workers=workers, address=address, threads=threads)
 
 
