@@ -14,7 +14,10 @@ from synscale.cli.app import command
 # before any of them is called. The fuzz test replaces them with one that raises ``Stopped``, so a
 # valid command line costs milliseconds, not minutes.
 HEAVY = ("synscale.train.classifier:train_classifier", "synscale.generators.stage.render:render_batch",
-         "synscale.generators.mini.training:train_mini", "synscale.engine.tasks:run_tasks")
+         "synscale.generators.mini.training:train_mini", "synscale.engine.tasks:run_tasks",
+         "synscale.clip.train:train_clip")
+# An example that runs longer than this did real work that HEAVY does not stop: add its function.
+SLOW_S = 60
 
 
 class Stopped(BaseException):

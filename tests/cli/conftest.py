@@ -18,7 +18,7 @@ def heavy_work_stopped():
     originals = {}
     for spec in HEAVY:
         module, name = spec.split(":")
-        originals[name] = getattr(importlib.import_module(module), name)
+        originals[name] = getattr(importlib.import_module(module), name)  # a rename fails here
 
     def patch_all() -> None:
         for module in list(sys.modules.values()):

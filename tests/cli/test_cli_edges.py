@@ -77,3 +77,25 @@ def test_regenerate_writes_where_its_help_says(tiny_workspace, tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == []  # nothing in the current directory
     through_file = invoke(["regenerate", folder, "3", "--out", expected / "x.png"])
     assert through_file.code == 2 and "--out" in through_file.err
+
+
+def test_train_on_a_generated_set_by_name_prefix(tiny_workspace, heavy_work_stopped):
+    """--data syn:<prefix of the dataset's name> (as the README shows) resolves the dataset and
+    gets past every check; the training stub stops it there."""
+    result = invoke(["train", "--data", "syn:mini-pixel-classname-cfg2-n2", "--scales", "10",
+                     "-w", tiny_workspace, "--quiet"])
+    assert result.stopped, result.err
+    missing = invoke(["train", "--data", "syn:mini-latent", "--scales", "10", "-w", tiny_workspace])
+    assert missing.code == 2 and "no synthetic dataset 'mini-latent'" in missing.err
+
+
+def test_study_set_layer_is_named(tmp_path):
+    study = tmp_path / "s.yaml"
+    study.write_text("name: s\ncurves:\n  - name: r\n    data: real\n    scales: [20]\n")
+    unknown = invoke(["study", "plan", study, "--set", "curvez=1", "--no-calibrate", "-w", tmp_path / "ws"])
+    assert unknown.code == 2
+    assert unknown.err.startswith("error: --set curvez=1: unknown key 'curvez'; valid keys: ")
+    bad = invoke(["study", "plan", study, "--set", "measure.per_class=0", "--no-calibrate",
+                  "-w", tmp_path / "ws"])
+    assert bad.code == 2 and bad.err.startswith("error: --set measure.per_class=0: measure.per_class:")
+    assert not (tmp_path / "ws").exists()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from synscale.cli.app import JsonOpt, QuietOpt, app, choices, out, parse_ints, print_json
+from synscale.errors import ConfigError
 
 
 @app.command(epilog="Example: synscale worlds")
@@ -70,6 +71,9 @@ def prompts(
     extra = {key.replace("-", "_"): value for key, value in
              parse_overrides([f"{o}" for o in option or []], "--option").items()}
     named = {"captioner": captioner, "model": model, "file": captions_file, "sentences": sentences}
+    taken = {"world", "strategy", "per_class", "seed", "classes", "root", "workspace", "quiet"}
+    if clash := sorted(set(extra) & taken):
+        raise ConfigError(f"--option {clash[0]}: not a strategy option; use --{clash[0].replace('_', '-')}")
     table = prompt_table(world, strategy, per_class, seed, parse_ints(classes, "--classes"), root,
                          workspace, quiet or json_, **(extra | {k: v for k, v in named.items() if v is not None}))
     for row in table.select(["class_id", "class_name", "prompt"]).to_pylist():
