@@ -31,6 +31,7 @@ def test_precedence_defaults_file_flags_set(tmp_path):
     # A flag left unset (None) lets the file decide; a nested flag keeps the file's siblings.
     assert load_config(Outer, path, [], {"name": None}).name == "file"
     assert load_config(Outer, path, [], {"inner.steps": 3}).inner == Inner(lr=0.5, steps=3)
+    assert load_config(Outer, path, [], {"inner": {"steps": 3}}).inner == Inner(lr=0.5, steps=3)
     # Caller defaults sit below the file.
     assert load_config(Outer, path, defaults={"name": "stem"}).name == "file"
     assert load_config(Outer, None, defaults={"name": "stem"}).name == "stem"

@@ -146,12 +146,15 @@ def _text(value: Any) -> str:
 
 
 def _put(data: dict[str, Any], parts: list[str], value: Any, origin: str) -> None:
+    """Set the dotted key; a mapping merges into a mapping already there (a flag that sets a few
+    keys of a section keeps the file's other keys of it)."""
     node = data
     for part in parts[:-1]:
         node = node.setdefault(part, {})
         if not isinstance(node, dict):
             raise ConfigError(f"{origin}: {part!r} is not a section")
-    node[parts[-1]] = value
+    here = node.get(parts[-1])
+    node[parts[-1]] = _deep_merge(here, value) if isinstance(here, dict) and isinstance(value, dict) else value
 
 
 def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
