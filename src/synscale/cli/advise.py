@@ -14,7 +14,7 @@ StudyOpt = Annotated[str | None, typer.Option(
 LevelOpt = Annotated[float, typer.Option(help="Confidence level of the intervals.")]
 
 
-@app.command()
+@app.command(epilog="Example: synscale predict -w ws --json")
 def predict(
     dataset: Annotated[str | None, typer.Option(
         help="Predict for this measured dataset (a configuration, a dataset name or prefix).")] = None,
@@ -65,7 +65,7 @@ def _interval(pair: list[float]) -> str:
     return " .. ".join(f"{v:.3g}" for v in pair)
 
 
-@app.command()
+@app.command(epilog="Example: synscale allocate -w ws --budget 2000 --out plan.yaml")
 def allocate(
     budget: Annotated[int, typer.Option(help="Images to generate in total (at least one per class).")],
     pilot: Annotated[str | None, typer.Option(
