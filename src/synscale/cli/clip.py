@@ -29,7 +29,7 @@ PairsOpt = Annotated[str, typer.Option(help="Pair set: web (mini), wds:<folder o
 RootOpt = Annotated[Path | None, typer.Option(help="Data root of worlds that read user data.")]
 
 
-@clip_app.command("pairs")
+@clip_app.command("pairs", epilog="Example: synscale clip pairs --pairs web --show 3")
 def pairs(world: WorldOpt = "mini", pairs: PairsOpt = "web", root: RootOpt = None,
           show: Annotated[int, typer.Option(help="Captions to print.")] = 5,
           json_: JsonOpt = False) -> None:
@@ -47,7 +47,7 @@ def pairs(world: WorldOpt = "mini", pairs: PairsOpt = "web", root: RootOpt = Non
         print_table(summary["first"], "first captions")
 
 
-@clip_app.command("generate")
+@clip_app.command("generate", epilog="Example: synscale clip generate --pairs web --generator mini-pixel --cfg 1.5 -w ws")
 def generate(
     world: WorldOpt = "mini",
     pairs: PairsOpt = "web",
@@ -79,7 +79,7 @@ def generate(
                   f"or --data mix:{report.path.name}")
 
 
-@clip_app.command("train")
+@clip_app.command("train", epilog="Example: synscale clip train --data real --scales 500,1000 -w ws")
 def train(
     world: Annotated[str | None, typer.Option(help="World name.", show_default="mini")] = None,
     data: Annotated[str | None, typer.Option(
@@ -124,7 +124,7 @@ def train(
         print_table(rows, f"CLIP runs ({workspace})")
 
 
-@clip_app.command("fit")
+@clip_app.command("fit", epilog="Example: synscale clip fit -w ws")
 def fit(workspace: WorkspaceOpt = Path("workspace"), json_: JsonOpt = False) -> None:
     """Fit every stored CLIP curve (zero-shot loss and top-1 error, each set): Figure 8."""
     from synscale.clip.curves import fit_clip_curves
@@ -139,7 +139,7 @@ def fit(workspace: WorkspaceOpt = Path("workspace"), json_: JsonOpt = False) -> 
         print_table(rows, f"CLIP fits ({workspace})")
 
 
-@clip_app.command("table")
+@clip_app.command("table", epilog="Example: synscale clip table -w ws --csv clip.csv")
 def table(workspace: WorkspaceOpt = Path("workspace"),
           csv: Annotated[Path | None, typer.Option(help="Also write the table to CSV.")] = None,
           json_: JsonOpt = False) -> None:
