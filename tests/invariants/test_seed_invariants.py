@@ -136,7 +136,11 @@ def run_records(mini_world, tiny_recipe, tmp_path_factory):
         task = RunTask("mini", None, real_data(mini_world), 40, 0, tiny_recipe,
                        str(tmp_path_factory.mktemp("a")))
         again = dataclasses.replace(task, workspace=str(tmp_path_factory.mktemp("b")))
-        records = [execute_run(t) for t in (task, again, dataclasses.replace(task, seed=1))]
+        threads = torch.get_num_threads()
+        # The other seed's run also asks for its own thread count, which must not outlive it.
+        other = dataclasses.replace(task, seed=1, threads=1)
+        records = [execute_run(t) for t in (task, again, other)]
+        assert torch.get_num_threads() == threads
         return records, seen
     finally:
         patch.undo()
