@@ -30,7 +30,7 @@ CHOICES = {
     "generator": ("diffusers", "mini-latent", "mini-masked", "mini-pixel"),
     "prompts": ("captions", "classname", "classname+places", "classname_description",
                 "classname_description+places", "classname_hypernyms", "classname_hypernyms+places",
-                "clip_templates_7", "clip_templates_80", "word2sen"),
+                "clip_templates_7", "clip_templates_80", "pair_captions", "word2sen"),
     "captioner": ("attributes", "blip2", "file"),
     "law": ("broken", "m4", "power", "saturating"),
     "mini_model": ("mini_resnet", "mini_resnet_wide", "mini_vit"),

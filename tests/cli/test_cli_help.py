@@ -1,0 +1,75 @@
+"""--help that helps: effective defaults shown (equal to the owning config's), allowed values,
+flags without a type, one example per command."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from cli_harness import invoke, leaf_commands
+
+from synscale.cli.app import CHOICES
+
+
+def test_registry_names_in_help_match_the_registries():
+    from synscale.generators import GENERATORS
+    from synscale.prompts import CAPTIONERS, STRATEGIES
+    from synscale.scaling.laws import LAWS
+    from synscale.train.models import MINI_MODELS
+    from synscale.worlds import WORLDS
+
+    assert CHOICES == {"world": tuple(WORLDS.names()), "generator": tuple(GENERATORS.names()),
+                       "prompts": tuple(STRATEGIES.names()), "captioner": tuple(CAPTIONERS.names()),
+                       "law": tuple(LAWS.names()), "mini_model": tuple(sorted(MINI_MODELS))}
+
+
+def _shown_default(cmd, flag: str) -> str:
+    param = next(p for p in cmd.params if flag in p.opts)
+    return str(param.show_default) if isinstance(param.show_default, str) else str(param.default)
+
+
+@pytest.mark.parametrize("command, config, fields", [
+    ("generate", "synscale.generators.stage.plan:GenerateConfig",
+     {"--world": "world", "--generator": "generator", "--cfg": "cfg", "--prompts": "prompts",
+      "--per-class": "per_class", "--seed": "seed"}),
+    ("train", "synscale.train.runs:CurveConfig",
+     {"--world": "world", "--data": "data", "--seed": "seed", "--scales": "scales"}),
+])
+def test_help_defaults_are_the_configs_defaults(command, config, fields):
+    import importlib
+
+    module, name = config.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    cmd = leaf_commands()[command]
+    for flag, field in fields.items():
+        info = cls.model_fields[field]
+        default = info.default_factory() if info.default_factory else info.default
+        shown = _shown_default(cmd, flag)
+        if isinstance(default, list):
+            assert shown == ",".join(map(str, default)), flag
+        elif isinstance(default, float):
+            assert float(shown) == default, flag
+        else:
+            assert shown == str(default), flag
+
+
+def test_generate_help_shows_defaults_ranges_and_flags_as_flags():
+    result = invoke(["generate", "--help"])
+    assert result.code == 0
+    text = " ".join(result.out.replace("│", " ").split())
+    assert "Images per class. [default: (1000)]" in text
+    assert "--cfg <float range> [x>=0]" in text and "[default: (2)]" in text
+    assert "--engine <local|ray>" in text
+    assert "mini-pixel" in text and "clip_templates_80" in text
+    assert "<bool>" not in result.out
+    assert re.search(r"--json\s+One JSON object", text)
+    assert "Example: synscale generate " in text
+
+
+@pytest.mark.parametrize("name", sorted(leaf_commands()))
+def test_every_command_has_one_example_and_no_bool_metavar(name):
+    result = invoke([*name.split(), "--help"])
+    assert result.code == 0
+    assert "<bool>" not in result.out
+    assert f"Example: synscale {name}" in " ".join(result.out.replace("│", " ").split()), \
+        f"add epilog='Example: synscale {name} ...' to the command"
