@@ -4,6 +4,7 @@ flags without a type, one example per command."""
 from __future__ import annotations
 
 import re
+import shlex
 
 import pytest
 from cli_harness import invoke, leaf_commands
@@ -67,9 +68,12 @@ def test_generate_help_shows_defaults_ranges_and_flags_as_flags():
 
 
 @pytest.mark.parametrize("name", sorted(leaf_commands()))
-def test_every_command_has_one_example_and_no_bool_metavar(name):
+def test_every_command_has_one_example_that_parses(name):
     result = invoke([*name.split(), "--help"])
     assert result.code == 0
     assert "<bool>" not in result.out
-    assert f"Example: synscale {name}" in " ".join(result.out.replace("│", " ").split()), \
-        f"add epilog='Example: synscale {name} ...' to the command"
+    cmd = leaf_commands()[name]
+    example = (cmd.epilog or "").removeprefix("Example: ")
+    assert example.startswith(f"synscale {name}"), f"add epilog='Example: synscale {name} ...'"
+    assert f"Example: {example}" in " ".join(result.out.replace("│", " ").split())
+    cmd.make_context(name, shlex.split(example)[1 + len(name.split()):])  # options exist, values convert
