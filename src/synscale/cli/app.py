@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -39,13 +40,6 @@ CHOICES = {
 
 def choices(kind: str) -> str:
     return ", ".join(CHOICES[kind])
-
-
-def finite(value: float | None) -> float | None:
-    """Option callback: refuse NaN and infinities, which no float option of synscale means."""
-    if value is not None and not math.isfinite(value):
-        raise typer.BadParameter(f"must be a finite number, got {value}")
-    return value
 
 
 Engine = Literal["local", "ray"]
@@ -140,9 +134,33 @@ def _one_line(message: str) -> str:
 
 
 def _polish(cmd: Command) -> None:
+    """Conventions every command gets, including commands added later: flags show no type, and
+    every float option refuses NaN and infinities (before its range check, so the message says
+    so)."""
     ctx = Context(cmd, info_name=cmd.name)
     for param in [*cmd.params, cmd.get_help_option(ctx)]:
         if getattr(param, "is_flag", False):
             param.metavar = ""  # a flag takes no value: show none
+        elif _takes_floats(param):
+            param.process_value = _finite_first(param, param.process_value)
     for sub in getattr(cmd, "commands", {}).values():
         _polish(sub)
+
+
+def _takes_floats(param: object) -> bool:
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    return annotation is float or annotation == list[float]
+
+
+def _finite_first(param: object, process: Callable[[Context, Any], Any]) -> Callable[[Context, Any], Any]:
+    def process_value(ctx: Context, value: Any) -> Any:
+        for item in value if isinstance(value, list | tuple) else [value]:
+            try:
+                number = float(item) if isinstance(item, str) else None
+            except ValueError:
+                continue  # not a number at all: the option's own conversion says so
+            if number is not None and not math.isfinite(number):
+                raise typer.BadParameter(f"must be a finite number, got {item}", ctx=ctx, param=param)
+        return process(ctx, value)
+
+    return process_value

@@ -16,7 +16,6 @@ from synscale.cli.app import (
     WorkspaceOpt,
     app,
     choices,
-    finite,
     out,
     print_json,
     print_table,
@@ -34,7 +33,7 @@ def generate(
     generator: Annotated[str | None, typer.Option(
         help=f"Generator: {choices('generator')}.", show_default="mini-pixel")] = None,
     cfg: Annotated[float | None, typer.Option(
-        min=0, callback=finite, help="Classifier-free guidance scale.", show_default="2")] = None,
+        min=0, help="Classifier-free guidance scale.", show_default="2")] = None,
     prompts: Annotated[str | None, typer.Option(
         help=f"Prompt strategy: {choices('prompts')} (see `synscale strategies`).",
         show_default="classname")] = None,
@@ -165,7 +164,7 @@ app.add_typer(mini_app, name="mini")
 def mini_train_generator(
     family: Annotated[Family, typer.Option(help="pixel (like Imagen), latent (like SD) or masked (like Muse).")],
     minutes: Annotated[float | None, typer.Option(
-        min=0, callback=finite, help="Time budget.", show_default="15")] = None,
+        min=0, help="Time budget.", show_default="15")] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="Exact step count (repeats a run).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Training seed.")] = 0,
     out_dir: Annotated[Path | None, typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from synscale.cli.app import JsonOpt, WorkspaceOpt, app, choices, finite, print_json, print_table
+from synscale.cli.app import JsonOpt, WorkspaceOpt, app, choices, print_json, print_table
 from synscale.errors import ConfigError
 
 
@@ -20,7 +20,7 @@ def fit(
     law: Annotated[list[str] | None, typer.Option(
         help=f"Scaling law: {choices('law')}; repeat to fit several.", show_default="power")] = None,
     ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", min=0, callback=finite, help="Reference scale D_I of Eq. 2 (> 0).",
+        "--ref-scale", min=0, help="Reference scale D_I of Eq. 2 (> 0).",
         show_default="geometric mean of D")] = None,
     holdout_last: Annotated[int | None, typer.Option(
         "--holdout-last", min=1, help="Fit without the last N scales; score them.")] = None,
@@ -28,7 +28,7 @@ def fit(
         "--choose-range", help="Drop small scales when forward validation says so.")] = False,
     boot: Annotated[int, typer.Option(min=0, help="Bootstrap refits for nonlinear laws.")] = 1000,
     level: Annotated[float, typer.Option(
-        min=0, max=1, callback=finite, help="Confidence level of the intervals (between 0 and 1).")] = 0.95,
+        min=0, max=1, help="Confidence level of the intervals (between 0 and 1).")] = 0.95,
     json_: JsonOpt = False,
 ) -> None:
     """Fit scaling laws, with intervals, to curves from a CSV file or a workspace."""
@@ -62,7 +62,7 @@ def classes(
     curve: Annotated[str, typer.Option(help="Curve: a study's short name or a data value (prefix ok).")],
     set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
     ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", min=0, callback=finite, help="D_I (> 0).",
+        "--ref-scale", min=0, help="D_I (> 0).",
         show_default="the study's, else the real pool's size")] = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
@@ -94,7 +94,7 @@ def exchange(
         help="Real curve.", show_default="the real curve of the same model")] = None,
     set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
     ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", min=0, callback=finite, help="D_I (> 0).",
+        "--ref-scale", min=0, help="D_I (> 0).",
         show_default="the study's, else the real pool's size")] = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
