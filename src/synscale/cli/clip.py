@@ -96,6 +96,8 @@ def train(
     model: Annotated[str | None, typer.Option(help="open_clip config name.",
                                               show_default="the world's")] = None,
     root: RootOpt = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="Torch threads while training.",
+                                                show_default="torch's")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file of a ClipCurveConfig.")] = None,
     set_: SetOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
@@ -113,7 +115,7 @@ def train(
              "world_root": str(root) if root else None, "recipe": recipe or None}
     curve = load_config(ClipCurveConfig, config, set_, {k: v for k, v in flags.items() if v is not None})
     rows = []
-    for record in run_clip_curve(curve, Workspace(workspace), quiet=quiet or json_):
+    for record in run_clip_curve(curve, Workspace(workspace), quiet or json_, threads):
         summary = record.summary()
         if json_:
             print_json(summary)

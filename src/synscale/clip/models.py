@@ -1,7 +1,7 @@
 """CLIP models: open_clip architectures by name, built from configs, never from downloaded weights.
 
-Each world names its CLIP: the ``mini`` world a tiny config shipped here and registered with
-open_clip (``synscale-mini-clip``: a 2-layer ViT on 4x4 patches of the 16x16 digits, a 2-layer
+Each world names its CLIP: the ``mini`` world a tiny config shipped in ``assets/clip/`` and registered
+with open_clip (``synscale-mini-clip``: a 2-layer ViT on 4x4 patches of the 16x16 digits, a 2-layer
 text transformer of width 64 on open_clip's shipped BPE tokenizer, context 32 tokens), the
 ``imagenet`` world ``ViT-B-16`` from scratch, as the paper. Any open_clip config name works too.
 """
@@ -26,7 +26,7 @@ def _register_configs() -> None:
     """Add the shipped configs to open_clip's registry (once per process)."""
     import open_clip
 
-    open_clip.add_model_config(resources.files("synscale.clip") / "model_configs")
+    open_clip.add_model_config(resources.files("synscale") / "assets" / "clip")
 
 
 def default_model(world: str) -> str:

@@ -185,10 +185,10 @@ def zero_shot_sets(model: torch.nn.Module, tokenizer: Any, world: World, templat
     return {name: evaluate_zero_shot(model, weights, ds, batch_size) for name, ds in eval_sets.items()}
 
 
-def run_clip_curve(config: ClipCurveConfig, workspace: Workspace,
-                   quiet: bool = False) -> Iterator[ClipRunRecord]:
+def run_clip_curve(config: ClipCurveConfig, workspace: Workspace, quiet: bool = False,
+                   threads: int | None = None) -> Iterator[ClipRunRecord]:
     """Yield one record per scale, training only the runs the store does not have yet."""
-    tasks = plan_clip_runs(config, workspace)
+    tasks = plan_clip_runs(config, workspace, threads)
     with workspace.store() as store:
         for task in tasks:
             stored = get_clip_run(store, task.run_id)

@@ -89,9 +89,9 @@ def train_clip(model: torch.nn.Module, data: ClipBatchSource, recipe: ClipRecipe
 
     if len(data) == 0:
         raise DataError("no training pairs")
-    # 1. Batches: every epoch a fresh seeded permutation; a set smaller than a batch is one batch.
-    batch = min(recipe.batch_size, len(data))
-    per_epoch = len(data) // batch
+    # 1. Batches: every epoch a fresh seeded permutation cut into ceil(N / batch_size) batches of
+    # near-equal size, so every caption is seen once per epoch at every scale.
+    per_epoch = -(-len(data) // recipe.batch_size)
     iterations = recipe.epochs * per_epoch
     generator = torch.Generator().manual_seed(seed)
     # 2. Optimiser and schedule.
@@ -112,8 +112,7 @@ def train_clip(model: torch.nn.Module, data: ClipBatchSource, recipe: ClipRecipe
     with track(f"train CLIP on {len(data)} captions", iterations, quiet, "step") as bar:
         for _ in range(recipe.epochs):
             order = torch.randperm(len(data), generator=generator)
-            for k in range(per_epoch):
-                idx = order[k * batch:(k + 1) * batch]
+            for idx in torch.tensor_split(order, per_epoch):
                 images, drawn = data.images(idx, generator)
                 synthetic_draws += drawn
                 image_features, text_features, scale = model(prepare_images(images, mean, std),
@@ -128,7 +127,7 @@ def train_clip(model: torch.nn.Module, data: ClipBatchSource, recipe: ClipRecipe
                 bar.advance()
     seconds = time.perf_counter() - start
     model.eval()
-    draws = iterations * batch
+    draws = recipe.epochs * len(data)
     return ClipStats(iterations, draws - synthetic_draws, synthetic_draws, float(loss.detach()),
                      draws / seconds if seconds else 0.0, seconds)
 
