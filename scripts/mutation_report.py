@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="worktree of the snapshot (default: /tmp/synscale-mutation)")
     parser.add_argument("--area", action="append", choices=sorted(CORE),
                         help="only this area (repeatable; default: every core area)")
+    parser.add_argument("--pattern", action="append",
+                        help="run only the mutants matching this name pattern (repeatable), "
+                             "e.g. 'synscale.data.subsets.*'; the report still lists every area")
+    parser.add_argument("--keep-tree", action="store_true",
+                        help="reuse the worktree and mutmut's stats of the last run (no new snapshot)")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--json", help="also write the scores to this JSON file")
     args = parser.parse_args(argv)
@@ -68,8 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     areas = args.area or list(CORE)
     if args.command == "run":
         start = time.monotonic()
-        snapshot(tree)
+        if not (args.keep_tree and tree.is_dir()):
+            snapshot(tree)
         patterns = [p for a in areas for p in CORE[a]]
+        if args.pattern:
+            patterns = args.pattern
         subprocess.run(["nice", "-n", "10", str(MUTMUT), "run", "--max-children",
                         str(args.max_children), *patterns], cwd=tree, check=False)
         print(f"\nmutation run: {(time.monotonic() - start) / 60:.1f} min (wall clock)")
