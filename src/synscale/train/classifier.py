@@ -14,6 +14,7 @@ import json
 import math
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,7 @@ def train_classifier(data: ImageDataset, num_classes: int, recipe: TrainRecipe, 
             wait += time.perf_counter() - t0
             x = augment.apply(classifier.prepare(images), noise.to(device, non_blocking=True))
             x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
+            with torch.autocast(device.type, dtype=autocast) if autocast else nullcontext():
                 loss = F.cross_entropy(net(x), labels.to(device, non_blocking=True),
                                        label_smoothing=recipe.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
