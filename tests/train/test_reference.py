@@ -19,6 +19,7 @@ def test_trained_once_per_workspace_then_loaded(tmp_path, monkeypatch):
     images = world.pool("val").images[:64]
     logits, features = first.logits_and_features(images)
     assert logits.shape == (64, 10) and features.shape[0] == 64
+    assert not list(tmp_path.glob("checkpoints/*/*"))  # no scratch left once saved
 
     def no_training(*a, **k):
         raise AssertionError("the cached reference classifier was trained again")

@@ -7,8 +7,10 @@ local weights of a pretrained timm model instead.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from synscale.train.checkpoint import CHECKPOINT_FILE
 from synscale.train.classifier import TrainedClassifier, TrainRecipe, train_classifier
 from synscale.train.runs import resolve_recipe
 from synscale.train.schedule import Schedule
@@ -25,10 +27,15 @@ def reference_classifier(world: World, workspace: Workspace, recipe: TrainRecipe
     name, identity = reference_identity(world, recipe, seed)
     found = workspace.find("reference", name, identity)
     if found is None:
-        classifier, _ = train_classifier(world.pool("train"), world.num_classes, recipe, seed, quiet)
+        # Checkpointed like a run (a long ImageNet reference continues where it stopped).
+        artifact = workspace.artifact_path("reference", name, identity)
+        checkpoint = workspace.root / "checkpoints" / artifact.path.name / CHECKPOINT_FILE
+        classifier, _ = train_classifier(world.pool("train"), world.num_classes, recipe, seed, quiet,
+                                         checkpoint=checkpoint)
         with workspace.building("reference", name, identity) as folder:
             classifier.save(folder)
-        found = workspace.artifact_path("reference", name, identity)
+        shutil.rmtree(checkpoint.parent, ignore_errors=True)
+        found = artifact
     return TrainedClassifier.load(found.path)
 
 
