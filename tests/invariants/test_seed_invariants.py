@@ -8,6 +8,8 @@ initialisation or a stored run would turn three seeds into one run shown three t
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,7 +133,9 @@ def run_records(mini_world, tiny_recipe, tmp_path_factory):
 
     patch.setattr(runs, "train_classifier", spy)
     patch.setattr(runs, "evaluate", lambda clf, data, *a, **kw: full(clf, data.subset(range(60)), *a, **kw))
-    patch.setattr(runs, "get_world", lambda name, **options: mini_world)
+    real_world = runs.get_world
+    patch.setattr(runs, "get_world", lambda name, **options: mini_world if (
+        name, options.get("root")) == ("mini", None) else real_world(name, **options))
     try:
         task = RunTask("mini", None, real_data(mini_world), 40, 0, tiny_recipe,
                        str(tmp_path_factory.mktemp("a")))
@@ -141,17 +145,20 @@ def run_records(mini_world, tiny_recipe, tmp_path_factory):
         other = dataclasses.replace(task, seed=1, threads=1)
         records = [execute_run(t) for t in (task, again, other)]
         assert torch.get_num_threads() == threads
-        return records, seen
+        return records, seen, task.workspace
     finally:
         patch.undo()
 
 
 def test_a_run_repeats_with_its_seed_and_changes_with_another(run_records):
-    (first, again, other), images = run_records
+    (first, again, other), images, workspace = run_records
     assert torch.equal(images[0], images[1]) and not torch.equal(images[0], images[2])
     assert again.run_id == first.run_id and other.run_id != first.run_id
     assert (first.seed, again.seed, other.seed) == (0, 0, 1)
     for name in first.sets:
         assert again.sets[name].loss == first.sets[name].loss
         assert other.sets[name].loss != first.sets[name].loss
+    # The stored weights are the run's: found by its id, a classifier over the world's classes.
+    spec = json.loads(next(Path(workspace).glob(f"runs/*-{first.run_id}/model.json")).read_text())
+    assert spec["num_classes"] == 10
 
