@@ -131,7 +131,7 @@ def run_clip_section(section: ClipSection, world: str, world_root: str | None, w
         tasks = {c: plan_clip_runs(curve(f"syn:{path}", [scale], section.seeds[0]), workspace,
                                    pool.threads)[0] for c, path in sets.items()}
         made["clip-train"] += _train(list(tasks.values()), store, pool, attempt, log)
-        losses = {c: run.val_loss for c, t in tasks.items() if (run := get_clip_run(store, t.run_id))}
+        losses = {c: run.sets["val"].loss for c, t in tasks.items() if (run := get_clip_run(store, t.run_id))}
         if not losses:
             return made
         cfg = min(losses, key=losses.get)

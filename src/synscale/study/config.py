@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from synscale.advise.config import Advise
+from synscale.clip.study import ClipSection
 from synscale.config import FrozenConfig, load_config
 from synscale.errors import ConfigError
 from synscale.train.classifier import TrainRecipe
@@ -124,6 +125,7 @@ class StudyConfig(FrozenConfig):
     analysis: Analysis = Analysis()
     execution: Execution = Execution()
     advise: Advise | None = None  # beyond the paper: prediction and per-class budgets (docs/advise.md)
+    clip: ClipSection | None = None  # CLIP on real, synthetic and mixed pairs (docs/clip.md)
 
     @model_validator(mode="after")
     def _names(self) -> StudyConfig:

@@ -131,6 +131,10 @@ def build_plan(study: StudyConfig, workspace: Workspace) -> StudyPlan:
     for name in ood:
         world.ood(name)
     _check_names(study)
+    if study.clip is not None:
+        from synscale.clip.study import check_clip_section
+
+        check_clip_section(study.clip, world)
     classes = world.num_classes
 
     # 2. One dataset per configuration, sized for its largest use.

@@ -6,7 +6,9 @@
 4. train every run not in the store (the task engine: processes or Ray tasks), storing each
    record as it arrives;
 5. fit every curve on every evaluation set, then the per-class fits and exchange rates;
-6. with an ``advise`` section: score the prediction of k and run the adaptive experiment.
+6. with an ``advise`` section: score the prediction of k and run the adaptive experiment;
+7. with a ``clip`` section: synthetic pairs, the CFG sweep, the CLIP curves and their fits
+   (``synscale.clip.study``).
 
 A failed item (a dataset, a measurement, a run, a fit) is recorded in ``study_failures`` with its
 error and does not stop the others; its dependants wait, and a rerun retries only what failed or
@@ -73,8 +75,25 @@ def run_study(study: StudyConfig, workspace: Workspace, pool: TaskPool, quiet: b
 
             with _attempt(store, plan, report, "advise", "advise", {}, log):
                 run_advise(plan, store, pool, quiet, log)
+        if study.clip is not None:  # paper 5 (docs/clip.md)
+            _clip(plan, store, pool, report, quiet, log)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _clip(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyReport, quiet: bool,
+          log: Log) -> None:
+    from synscale.clip.study import run_clip_section
+
+    def attempt(stage: str, item: str, config: dict):
+        return _attempt(store, plan, report, stage, item, config, log)
+
+    study = plan.study
+    made = run_clip_section(study.clip, study.world, study.world_root, plan.workspace, store, pool,
+                            attempt, quiet, log)
+    for stage, count in made.items():
+        for _ in range(count):
+            report.count(stage)
 
 
 def _record_study(store: ResultsStore, plan: StudyPlan, source: str) -> None:
