@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from synscale.report import figures, tables
 from synscale.report.advise import advise_sections
+from synscale.report.clip import table1 as clip_table1
 from synscale.report.data import MissingData, ReportData
 from synscale.report.findings import Finding, check_findings
 from synscale.report.html import Section, render
@@ -71,6 +72,9 @@ def build_report(workspace: str | Path, out: str | Path | None = None) -> Report
                         **_rows(tables.exchange, data), anchor="exchange")]
     for name, draw in figures.FIGURES.items():
         sections.append(_figure(name, draw, data, out.parent, report))
+    sections.append(Section("Table 1: CLIP zero-shot top-1", "Zero-shot top-1 of the CLIP runs on "
+                            "every set, per number of captions and data (real, syn, mix).",
+                            **_rows(lambda d: clip_table1(d.workspace), data), anchor="table1"))
 
     sections += advise_sections(workspace)  # beyond the paper (docs/advise.md)
 

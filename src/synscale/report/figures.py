@@ -182,13 +182,11 @@ def figure7(data: ReportData) -> Figure:
 
 
 def figure8(data: ReportData) -> Figure:
-    """CLIP scaling curves (real / synthetic / mixed) and Table 1's zero-shot results."""
-    clip = data.runs[data.runs["model"].str.contains("clip", case=False)]
-    if clip.empty:
-        raise MissingData("the store has no CLIP runs (CLIP training is not built yet), so "
-                          "Figure 8 and Table 1 cannot be drawn")
-    raise MissingData(f"the store has {len(clip)} CLIP runs, but this report version cannot draw "
-                      "them yet")
+    """CLIP scaling curves (real / synthetic / mixed): zero-shot loss with power-law fits and
+    top-1 on val against the number of captions (report/clip.py; Table 1 below it)."""
+    from synscale.report.clip import figure8 as clip_figure8
+
+    return clip_figure8(data.workspace)
 
 
 FIGURES: dict[str, Callable[[ReportData], Figure]] = {
