@@ -105,7 +105,7 @@ def _image_root(folder: Path, shade: int) -> Path:
     return folder
 
 
-def test_run_id_changes_with_the_data_root_and_its_files(base_task, tmp_path):
+def test_run_id_changes_with_the_data_root_and_its_files(tmp_path):
     """Two ImageNet roots are two datasets; so is one root whose files changed."""
     from PIL import Image
 
@@ -115,12 +115,25 @@ def test_run_id_changes_with_the_data_root_and_its_files(base_task, tmp_path):
 
     def run_id(root: Path) -> str:
         world_fingerprint.cache_clear()  # the fingerprint is cached per process, by root
-        return dataclasses.replace(base_task, world="imagenet", world_root=str(root)).run_id
+        config = CurveConfig(world="imagenet", world_root=str(root), scales=[2],
+                             recipe=TrainRecipe(model="mini_resnet"))
+        task = plan_runs(config, Workspace(tmp_path / "ws"))[0]
+        assert task.world_root == str(root)
+        return task.run_id
 
     first = run_id(a)
     assert run_id(a) == first and run_id(b) != first
     Image.new("RGB", (8, 8)).save(a / "val" / "n01440764" / "new.JPEG")
     assert run_id(a) != first
+
+
+def test_a_batch_that_does_not_split_over_workers_is_refused(tmp_path):
+    from synscale.errors import ConfigError
+
+    config = CurveConfig(scales=[50], recipe=TrainRecipe(batch_size=64),
+                         setup={"workers_per_run": 3})
+    with pytest.raises(ConfigError, match="batch size 64 does not split evenly over 3 workers"):
+        plan_runs(config, Workspace(tmp_path))
 
 
 @FAST
@@ -138,9 +151,14 @@ def test_run_ids_equal_exactly_when_runs_are_equal(base_task, one, other):
 
 
 def test_a_curve_plans_one_run_per_scale_with_its_own_seed(tmp_path):
+    from synscale.train.setup import TrainSetup
+
     workspace = Workspace(tmp_path)
     runs = {seed: plan_runs(CurveConfig(scales=[50, 100], seed=seed), workspace) for seed in (0, 1)}
     assert [t.seed for t in runs[1]] == [1, 1] and [t.scale for t in runs[1]] == [50, 100]
+    setup = TrainSetup(checkpoint_every=7)
+    task = plan_runs(CurveConfig(scales=[50], setup=setup), workspace, threads=2)[0]
+    assert (task.threads, task.setup, task.workspace) == (2, setup, str(tmp_path))
     assert not {t.run_id for t in runs[0]} & {t.run_id for t in runs[1]}
     assert [t.run_id for t in runs[0]] == [t.run_id for t in plan_runs(
         CurveConfig(scales=[100, 50, 50], seed=0), workspace)]
