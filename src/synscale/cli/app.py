@@ -134,15 +134,15 @@ def _one_line(message: str) -> str:
 
 
 def _polish(cmd: Command) -> None:
-    """Conventions every command gets, including commands added later: flags show no type, and
-    every float option refuses NaN and infinities (before its range check, so the message says
-    so)."""
+    """Conventions every command gets, including commands added later: flags show no type, every
+    float option refuses NaN and infinities (before its range check, so the message says so),
+    and a refused value is quoted in the message."""
     ctx = Context(cmd, info_name=cmd.name)
     for param in [*cmd.params, cmd.get_help_option(ctx)]:
         if getattr(param, "is_flag", False):
             param.metavar = ""  # a flag takes no value: show none
-        elif _takes_floats(param):
-            param.process_value = _finite_first(param, param.process_value)
+        elif hasattr(param, "process_value"):
+            param.process_value = _checked(param, param.process_value)
     for sub in getattr(cmd, "commands", {}).values():
         _polish(sub)
 
@@ -152,15 +152,25 @@ def _takes_floats(param: object) -> bool:
     return annotation is float or annotation == list[float]
 
 
-def _finite_first(param: object, process: Callable[[Context, Any], Any]) -> Callable[[Context, Any], Any]:
+def _checked(param: object, process: Callable[[Context, Any], Any]) -> Callable[[Context, Any], Any]:
+    floats = _takes_floats(param)
+
     def process_value(ctx: Context, value: Any) -> Any:
-        for item in value if isinstance(value, list | tuple) else [value]:
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items if floats else []:
             try:
                 number = float(item) if isinstance(item, str) else None
             except ValueError:
                 continue  # not a number at all: the option's own conversion says so
             if number is not None and not math.isfinite(number):
                 raise typer.BadParameter(f"must be a finite number, got {item}", ctx=ctx, param=param)
-        return process(ctx, value)
+        try:
+            return process(ctx, value)
+        except typer.BadParameter as exc:
+            given = ", ".join(str(i) for i in items if isinstance(i, str))
+            exc.message = exc.message.removeprefix("Value error, ")
+            if given and given not in exc.message:
+                exc.message = f"{exc.message.rstrip('.')}; got {given!r}"
+            raise
 
     return process_value
