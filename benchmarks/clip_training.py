@@ -9,7 +9,7 @@ Prints ONE JSON line:
   conditions on a shared machine);
 - ``cpu_seconds_per_1k_pairs``: process CPU time per 1,000 pairs (comparable under load).
 
-    .venv/bin/python benchmarks/clip_training.py [--steps 40] [--repeats 3] [--threads 1]
+    .venv/bin/python benchmarks/clip_training.py [--steps 20] [--repeats 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from synscale.worlds import get_world
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
@@ -40,7 +40,7 @@ def main() -> None:
     name = default_model("mini")
     recipe = ClipRecipe(model=name, epochs=1)
     pairs = load_pairs(world, "web")
-    count = args.steps * recipe.batch_size  # one epoch of this many captions = ``steps`` steps
+    count = min(args.steps * recipe.batch_size, len(pairs))  # one epoch = about ``steps`` steps
     tokens = get_tokenizer(name)(pairs.captions[:count])
     data = ClipBatchSource(tokens, pairs.images.load(range(count)), None)
 
