@@ -116,9 +116,17 @@ class TrainedClassifier:
         if not weights.is_file():
             raise DataError(f"classifier weights not found: {weights}")
         model = create_classifier(name, num_classes, 3)
-        state = (load_file(str(weights)) if weights.suffix == ".safetensors"
-                 else torch.load(weights, map_location="cpu", weights_only=True))
-        model.load_state_dict(state)
+        try:  # bytes from the user: whatever the loaders raise on a file that is not weights
+            state = (load_file(str(weights)) if weights.suffix == ".safetensors"
+                     else torch.load(weights, map_location="cpu", weights_only=True))
+        except Exception as exc:  # noqa: BLE001
+            raise DataError(f"{weights} is not a weights file ({type(exc).__name__}: "
+                            f"{str(exc).strip()[:120]})") from None
+        try:
+            model.load_state_dict(state)
+        except (RuntimeError, TypeError, AttributeError) as exc:
+            raise DataError(f"{weights} does not hold weights of {name}: "
+                            f"{str(exc).strip().splitlines()[0][:160]}") from None
         cfg = resolve_data_config({}, model=model)
         spec = {"model": name, "num_classes": num_classes, "in_chans": 3,
                 "mean": list(cfg["mean"]), "std": list(cfg["std"])}
