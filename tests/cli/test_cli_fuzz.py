@@ -124,6 +124,12 @@ def _too_slow(signum, frame):
                   "does not stop; add the function where its work starts")
 
 
+def _listing(root: Path) -> dict[str, int]:
+    """Every path under ``root`` with its size (the store's size too: a refused command writes
+    nothing, not even an empty store)."""
+    return {str(p.relative_to(root)): p.stat().st_size if p.is_file() else -1 for p in root.rglob("*")}
+
+
 def _leftovers(root: Path) -> list[Path]:
     """Temporary (half-built) artifacts, and artifact folders without their completion marker."""
     bad = [p for p in root.rglob(".tmp-*")]
@@ -152,6 +158,7 @@ def test_fuzz_command(name, tiny_workspace, heavy_work_stopped, tmp_path, monkey
         shutil.copytree(tiny_workspace, ws)
         paths = _files(root, ws)
         args = [*name.split(), *_args(data.draw, cmd, paths)]
+        before = _listing(root)
         signal.signal(signal.SIGALRM, _too_slow)
         signal.alarm(SLOW_S)
         try:
@@ -167,6 +174,8 @@ def test_fuzz_command(name, tiny_workspace, heavy_work_stopped, tmp_path, monkey
             assert lines[-1].startswith("error: ") or "Usage" in result.err, (args, result.err)
             named = set(OPTION.findall(lines[-1])) - allowed - set(args)
             assert not named, (args, f"error names options {named} that {name!r} lacks", lines[-1])
+            assert _listing(root) == before, (args, "a refused command changed the files",
+                                              sorted(set(_listing(root)) ^ set(before)))
         assert not _leftovers(ws), (args, _leftovers(ws))
         shutil.rmtree(root, ignore_errors=True)
 
