@@ -105,3 +105,24 @@ def test_a_pair_root_without_captions_is_refused(cli, tmp_path, tiny):
     assert result.code == 2
     assert result.err.startswith("error: no captioned images in") and len(result.err.splitlines()) == 1
     assert not (tmp_path / "ws").exists()
+
+
+def test_a_downstream_folder_is_scored_with_its_own_class_names(cli, pair_table, tmp_path, tiny):
+    from PIL import Image
+
+    folder = tmp_path / "food"
+    for k, name in enumerate(("apple_pie", "sushi", "ramen")):
+        (folder / name).mkdir(parents=True)
+        for i in range(2 + k):
+            Image.new("RGB", (24, 24), (40 * i, 80 * k, 0)).save(folder / name / f"{i}.png")
+    result = cli(*train_args(pair_table, tmp_path / "ws", "real", "8", *tiny,
+                             "--downstream", str(folder)))
+    assert result.code == 0, result.err
+    (run,) = result.json_lines()
+    assert 0 <= run["downstream/food_top1"] <= 1 and run["downstream/food_loss"] > 0
+    plain = cli(*train_args(pair_table, tmp_path / "ws", "real", "8", *tiny)).json_lines()[0]
+    assert plain["run_id"] != run["run_id"] and "downstream/food_top1" not in plain
+    empty = tmp_path / "empty"
+    (empty / "only_class").mkdir(parents=True)
+    bad = cli(*train_args(pair_table, tmp_path / "ws2", "real", "8", *tiny, "--downstream", str(empty)))
+    assert bad.code == 2 and bad.err.startswith("error: downstream set") and not (tmp_path / "ws2").exists()

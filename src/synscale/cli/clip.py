@@ -96,6 +96,9 @@ def train(
     model: Annotated[str | None, typer.Option(help="open_clip config name.",
                                               show_default="the world's")] = None,
     root: RootOpt = None,
+    downstream: Annotated[list[Path] | None, typer.Option(
+        help="A labelled image folder (one sub-folder per class, named by the class) to score "
+             "zero-shot with its own class names; repeatable.")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="Torch threads while training.",
                                                 show_default="torch's")] = None,
     config: Annotated[Path | None, typer.Option(help="YAML file of a ClipCurveConfig.")] = None,
@@ -112,7 +115,8 @@ def train(
     recipe = {k: v for k, v in {"epochs": epochs, "model": model}.items() if v is not None}
     flags = {"world": world, "data": data, "pairs": pairs, "seed": seed, "mix_p": mix_p,
              "templates": templates, "scales": parse_ints(scales, "--scales"),
-             "world_root": str(root) if root else None, "recipe": recipe or None}
+             "world_root": str(root) if root else None, "recipe": recipe or None,
+             "downstream": [str(p) for p in downstream] if downstream else None}
     curve = load_config(ClipCurveConfig, config, set_, {k: v for k, v in flags.items() if v is not None})
     rows = []
     for record in run_clip_curve(curve, Workspace(workspace), quiet or json_, threads):

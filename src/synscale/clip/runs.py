@@ -27,6 +27,7 @@ from synscale.clip.data import (
     check_synthetic,
     resolve_clip_data,
 )
+from synscale.clip.downstream import load_downstream
 from synscale.clip.models import create_clip, default_model, get_tokenizer, model_config
 from synscale.clip.pairs import PairSet, load_pairs
 from synscale.clip.train import ClipRecipe, train_clip
@@ -52,6 +53,7 @@ class ClipCurveConfig(FrozenConfig):
     seed: int = 0
     recipe: ClipRecipe = ClipRecipe()
     templates: str = "80"
+    downstream: list[str] = Field(default_factory=list)  # labelled image folders, class names by folder
 
     @field_validator("scales")
     @classmethod
@@ -74,6 +76,7 @@ class ClipRunTask:
     templates: str
     workspace: str
     threads: int | None = None
+    downstream: tuple[str, ...] = ()
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -81,7 +84,9 @@ class ClipRunTask:
         return {"world": self.world, "world_data": world.fingerprint(), "pairs": self.pairs_identity,
                 "data": self.data.identity, "scale": self.scale, "seed": self.seed,
                 "recipe": self.recipe.model_dump(mode="json"), "templates": self.templates,
-                "model_config": model_config(self.recipe.model)}
+                "model_config": model_config(self.recipe.model)} | ({"downstream": [
+                    load_downstream(p, world.image_size).identity for p in self.downstream]}
+                    if self.downstream else {})
 
     @property
     def name(self) -> str:
@@ -127,12 +132,15 @@ def plan_clip_runs(config: ClipCurveConfig, workspace: Workspace,
     pairs = _pairs(config.world, config.world_root, config.pairs)
     data = resolve_clip_data(config.data, config.mix_p, workspace)
     check_synthetic(data, pairs)
+    for path in config.downstream:  # checked (and read) before any work
+        load_downstream(path, world.image_size)
     too_big = [s for s in config.scales if s > len(pairs)]
     if too_big:
         raise DataError(f"scale {too_big[0]} is larger than the pair set {config.pairs!r} "
                         f"({len(pairs)} captions)")
     return [ClipRunTask(config.world, config.world_root, config.pairs, pairs.identity, data, scale,
-                        config.seed, recipe, config.templates, str(workspace.root), threads)
+                        config.seed, recipe, config.templates, str(workspace.root), threads,
+                        tuple(config.downstream))
             for scale in config.scales]
 
 
@@ -163,7 +171,8 @@ def execute_clip_run(task: ClipRunTask, quiet: bool = True) -> ClipRunRecord:
         model = create_clip(task.recipe.model)
         stats = train_clip(model, data, task.recipe, task.seed, quiet)
         # 3. Zero-shot on val and every OOD set of the world.
-        sets = zero_shot_sets(model, tokenizer, world, task.templates, task.recipe.eval_batch_size)
+        sets = zero_shot_sets(model, tokenizer, world, task.templates, task.recipe.eval_batch_size,
+                              task.downstream)
         # 4. Weights (atomically); the caller stores the record.
         with Workspace(task.workspace).building(KIND, task.name, task.identity) as folder:
             save_file({k: v.contiguous() for k, v in model.state_dict().items()},
@@ -179,10 +188,17 @@ def execute_clip_run(task: ClipRunTask, quiet: bool = True) -> ClipRunRecord:
 
 
 def zero_shot_sets(model: torch.nn.Module, tokenizer: Any, world: World, template_set: str,
-                   batch_size: int) -> dict[str, SetMetrics]:
+                   batch_size: int, downstream: tuple[str, ...] = ()) -> dict[str, SetMetrics]:
+    """Zero-shot on ``val``, every OOD set of the world (its classes) and every downstream set
+    (its own class names)."""
     weights = class_embeddings(model, tokenizer, [c.name for c in world.classes], template_set)
     eval_sets = {"val": world.pool("val"), **{n: world.ood(n) for n in world.ood_names()}}
-    return {name: evaluate_zero_shot(model, weights, ds, batch_size) for name, ds in eval_sets.items()}
+    out = {name: evaluate_zero_shot(model, weights, ds, batch_size) for name, ds in eval_sets.items()}
+    for path in downstream:
+        found = load_downstream(path, world.image_size)
+        own = class_embeddings(model, tokenizer, found.classnames, template_set)
+        out[f"downstream/{found.name}"] = evaluate_zero_shot(model, own, found.images, batch_size)
+    return out
 
 
 def run_clip_curve(config: ClipCurveConfig, workspace: Workspace, quiet: bool = False,

@@ -28,6 +28,7 @@ from pydantic import Field, field_validator
 
 from synscale.clip.curves import fit_clip_curves
 from synscale.clip.data import KINDS
+from synscale.clip.downstream import load_downstream
 from synscale.clip.models import default_model, model_config
 from synscale.clip.pairs import load_pairs
 from synscale.clip.runs import (
@@ -69,6 +70,7 @@ class ClipSection(FrozenConfig):
     mix_p: float = Field(0.5, gt=0, lt=1)
     recipe: ClipRecipe = ClipRecipe()
     templates: str = "80"
+    downstream: list[str] = Field(default_factory=list)  # labelled image folders (docs/clip.md)
 
     @field_validator("data")
     @classmethod
@@ -93,6 +95,8 @@ def check_clip_section(section: ClipSection, world: World) -> None:
     GENERATORS.get(section.generator)
     templates(section.templates)
     model_config(section.recipe.model or default_model(world.name))
+    for path in section.downstream:
+        load_downstream(path, world.image_size)
     pairs = load_pairs(world, section.pairs)
     largest = max(section.scales + ([section.sweep_scale] if section.sweep_scale else []))
     if largest > len(pairs):
@@ -122,7 +126,8 @@ def run_clip_section(section: ClipSection, world: str, world_root: str | None, w
     def curve(data: str, scales: list[int], seed: int) -> ClipCurveConfig:
         return ClipCurveConfig(world=world, world_root=world_root, pairs=section.pairs, data=data,
                                mix_p=section.mix_p, scales=scales, seed=seed,
-                               recipe=section.recipe, templates=section.templates)
+                               recipe=section.recipe, templates=section.templates,
+                               downstream=section.downstream)
 
     # 2. The CFG sweep: syn runs at one scale; the lowest zero-shot val loss wins.
     cfg = section.cfg

@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from synscale.report.data import MissingData
 
@@ -74,7 +75,10 @@ def figure8(workspace: str | Path) -> Figure:
         top1_ax.plot(mean.index, mean["top1"], "o-", color=color, label=kind)
     loss_ax.set(xscale="log", yscale="log", xlabel="captions", ylabel="zero-shot loss (val)")
     top1_ax.set(xscale="log", xlabel="captions", ylabel="zero-shot top-1 (val)")
+    scales = sorted(val["D"].unique())
     for ax in (loss_ax, top1_ax):
+        ax.set_xticks(scales, [f"{int(d):,}" for d in scales])  # the scales trained, by name
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     return fig
