@@ -164,6 +164,19 @@ def test_a_curve_plans_one_run_per_scale_with_its_own_seed(tmp_path):
         CurveConfig(scales=[100, 50, 50], seed=0), workspace)]
 
 
+def test_an_artifact_is_found_by_its_config_and_inputs_only(tmp_path):
+    """A workspace finds an artifact again exactly when kind, config and inputs are the same."""
+    workspace = Workspace(tmp_path)
+    with workspace.building("runs", "r", {"a": 1}, ("in-1",)) as folder:
+        (folder / "weights").write_text("w")
+    found = workspace.find("runs", "r", {"a": 1}, ("in-1",))
+    assert found is not None and (found.path / "weights").read_text() == "w"
+    assert found.config["inputs"] == ["in-1"] and found.digest in found.path.name
+    for other in (("runs", "r", {"a": 2}, ("in-1",)), ("runs", "r", {"a": 1}, ("in-2",)),
+                  ("runs", "r", {"a": 1}, ()), ("reference", "r", {"a": 1}, ("in-1",))):
+        assert workspace.find(*other) is None, other
+
+
 # --- synthetic datasets -----------------------------------------------------------------------
 
 def dataset_digest(config: GenerateConfig) -> str:

@@ -24,7 +24,7 @@ seeds = st.integers(0, 2**32 - 1)
 @given(pools, seeds)
 def test_the_order_is_a_permutation_whose_prefixes_are_balanced(labels, seed):
     order = nested_order(labels, seed)
-    assert sorted(order.tolist()) == list(range(len(labels)))
+    assert order.dtype == np.int64 and sorted(order.tolist()) == list(range(len(labels)))
     classes, sizes = np.unique(labels, return_counts=True)
     counts = dict.fromkeys(classes.tolist(), 0)
     for index in order:
@@ -62,9 +62,12 @@ def test_subsets_are_class_balanced(labels, seed, data):
 @FAST
 @given(pools, seeds)
 def test_scales_outside_the_pool_are_refused(labels, seed):
-    for scale in (0, -1, len(labels) + 1):
-        with pytest.raises(DataError):
+    for scale in (0, -1):
+        with pytest.raises(DataError, match=f"scale must be positive, got {scale}"):
             nested_subset(labels, scale, seed)
+    with pytest.raises(DataError, match=f"larger than the pool \\({len(labels)} images\\)"):
+        nested_subset(labels, len(labels) + 1, seed)
+    assert nested_order(labels[:0], seed).dtype == np.int64  # an empty pool: still indices
 
 
 def test_a_mix_keeps_its_real_images_and_nests_its_synthetic_ones(mini_world, tmp_path):
