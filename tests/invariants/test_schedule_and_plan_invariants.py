@@ -8,6 +8,7 @@ image's batch is the same whether found by shard or by id.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 
@@ -91,7 +92,17 @@ def test_every_image_is_in_exactly_one_batch_and_shard(images, batch, shards_of)
             indices.append(b.index)
     assert seen == list(range(images))
     assert indices == list(range(len(indices)))  # batch numbers count up without gaps
+    assert all(type(i) is int for i in indices)  # they name work units and files
     assert plan.num_shards == -(-images // (batch * shards_of))
+
+
+@FAST
+@given(st.integers(0, 2**40), st.integers(0, 10**7))
+def test_image_seeds_follow_the_documented_formula(seed, image):
+    """The card says: the first 63 bits of sha256('synscale/image/<seed>/<i>'); anyone can
+    recompute an image's noise seed from it."""
+    digest = hashlib.sha256(f"synscale/image/{seed}/{image}".encode()).hexdigest()
+    assert image_seed(seed, image) == int(digest[:16], 16) >> 1
 
 
 @FAST
