@@ -22,16 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)\s*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 INLINE = re.compile(r"(?<!`)`(synscale [^`]+)`(?!`)")
-# Python blocks known to fail today: (page, a fragment of the block, why). Strict: the block must
-# still fail, so fixing the page fails this test until its entry is removed.
-KNOWN_STALE = [
-    ("scaling.md", 'per_class.curve == "mini/syn-.../mini_resnet"',
-     ("filters on the curve 'mini/syn-.../mini_resnet'; the store names synthetic curves "
-     "'mini/syn:<dataset>/<model>' (e.g. mini/syn:mini-pixel-classname-cfg2-n3200-s0-<digest>/"
-     "mini_resnet), so the filter keeps no rows and class_fits raises 'per-class curves: no rows'")),
-]
-
-
 def _blocks(page: Path) -> list[tuple[str, str, int]]:
     text = page.read_text()
     return [(m.group(1), m.group(2), text[:m.start()].count("\n") + 1) for m in FENCE.finditer(text)]
@@ -114,10 +104,6 @@ def _free_names(code: str) -> set[str]:
 @pytest.mark.parametrize("where, code", _python_blocks(), ids=lambda v: v if ":" in str(v) else "")
 def test_documented_python_runs(where, code, doc_namespace, tmp_path, monkeypatch):
     monkeypatch.chdir(doc_namespace["__cwd__"])
-    if any(where.startswith(page) and fragment in code for page, fragment, _ in KNOWN_STALE):
-        with pytest.raises(Exception):  # noqa: B017  (the stale block still fails, as listed)
-            exec(compile(code, where, "exec"), dict(doc_namespace))  # noqa: S102
-        return
     missing = _free_names(code) - set(doc_namespace)
     assert not missing, f"{where}: the block uses {sorted(missing)}, which neither it nor the " \
                         "test's namespace (tests/docs/conftest.py) defines"
