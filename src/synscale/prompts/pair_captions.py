@@ -68,14 +68,16 @@ class PairCaptions(Strategy):
         return self._class_captions(cls)
 
     def prompts(self, cls: ClassInfo, world: World, count: int, seed: int) -> list[str]:
-        """The class's captions in pair order (the seed plays no part: every caption once)."""
+        """The class's first ``count`` captions in pair order (the seed plays no part); synthetic
+        pairs for CLIP ask for all of them (``pair_layout``), and CLIP refuses a set that does
+        not cover the pair set's captions."""
         self.prepare(world)
         captions = self._class_captions(cls)
-        if count != len(captions):
+        if count > len(captions):
             raise ConfigError(f"pair_captions replays the {len(self._set)} captions of "
-                              f"{self.pairs!r}: per_class must be {self._layout.per_class} and "
-                              f"classes {self._layout.classes or 'all'}, not {count} per class")
-        return captions
+                              f"{self.pairs!r}: at most {self._layout.per_class} per class "
+                              f"(classes {self._layout.classes or 'all'}), not {count}")
+        return captions[:count]
 
     def _class_captions(self, cls: ClassInfo) -> list[str]:
         layout = self._layout
