@@ -164,6 +164,26 @@ def test_a_curve_plans_one_run_per_scale_with_its_own_seed(tmp_path):
         CurveConfig(scales=[100, 50, 50], seed=0), workspace)]
 
 
+@FAST
+@given(st.dictionaries(st.text(min_size=1, max_size=5), st.integers() | st.text(max_size=5),
+                       min_size=2, max_size=6))
+def test_the_digest_does_not_depend_on_key_order(config):
+    """``stable_hash``: the same config written in another order is the same config; a path
+    hashes as its text (identities hold folders)."""
+    from synscale.config import stable_hash
+
+    reordered = dict(reversed(list(config.items())))
+    assert stable_hash(reordered) == stable_hash(config)
+    assert stable_hash({**config, "at": Path("/data/a")}) == stable_hash({**config, "at": "/data/a"})
+    assert stable_hash({**config, "at": Path("/data/a")}) != stable_hash({**config, "at": "/data/b"})
+
+
+def test_an_artifact_folder_is_its_safe_name_and_digest(tmp_path):
+    artifact = Workspace(tmp_path).artifact_path("runs", "mini real/D 125" * 10, {"a": 1})
+    assert artifact.path.parent == tmp_path / "runs"
+    assert artifact.path.name == ("mini_real_D_125" * 10)[:60] + "-" + artifact.digest
+
+
 def test_an_artifact_is_found_by_its_config_and_inputs_only(tmp_path):
     """A workspace finds an artifact again exactly when kind, config and inputs are the same."""
     workspace = Workspace(tmp_path)
