@@ -155,12 +155,9 @@ def test_masked_decoding_reveals_every_token_on_a_cosine_schedule() -> None:
 
 
 def test_shipped_weights_load_by_default() -> None:
-    # mini-masked still ships its weights trained on the generator pool alone (not yet retrained
-    # on the web: docs/generation.md).
-    pools = {"mini-pixel": "web", "mini-latent": "web", "mini-masked": "generator"}
-    for name, pool in pools.items():
+    for name in ("mini-pixel", "mini-latent", "mini-masked"):
         gen = GENERATORS.create(name, chunk=2, steps=2)
-        assert gen.record["data"]["pool"] == pool
+        assert gen.record["data"]["pool"] == "web"
         assert gen.generate(["seven"], [0], 2.0).shape == (1, 1, 16, 16)
 
 
