@@ -136,6 +136,23 @@ def test_a_batch_that_does_not_split_over_workers_is_refused(tmp_path):
         plan_runs(config, Workspace(tmp_path))
 
 
+def test_scales_are_checked_against_their_data(mini_world, tmp_path):
+    """Scale 0 only for a mix (R real images, no synthetic one); no scale beyond the pool."""
+    from synscale.errors import DataError
+    from synscale.train.runs import check_scales
+
+    real = real_data(mini_world)
+    mix = synthetic_data("pixel", tmp_path, 300, 100, mini_world)
+    check_scales(mix, [0, 1, 300], mini_world)
+    check_scales(real, [1, len(mini_world.pool("train"))], mini_world)
+    with pytest.raises(DataError, match="scale 0 is only meaningful for a real"):
+        check_scales(real, [0, 50], mini_world)
+    with pytest.raises(DataError, match="^scale 2001 is larger than the real pool"):
+        check_scales(real, [50, 2001], mini_world)
+    with pytest.raises(DataError, match="^synthetic images added 301 is larger"):
+        check_scales(mix, [301], mini_world)
+
+
 @FAST
 @given(st.tuples(st.sampled_from([50, 100]), st.integers(0, 2), st.sampled_from(["a", "b"]),
                  st.sampled_from([1e-3, 2e-3])),
