@@ -186,6 +186,17 @@ def test_the_study_fits_the_runs_it_stored(tmp_path, trained):
     assert classes["k"].to_numpy() == pytest.approx(K, abs=1e-6)
 
 
+def test_a_two_scale_curve_is_stored_without_fits_and_without_failure(tmp_path, trained):
+    # Too few scales for a power law (3): no fit, no per-class fit, and the study succeeds.
+    workspace = Workspace(tmp_path)
+    short = {**BASE["curves"][0], "scales": [50, 100]}
+    report = run(study(**{"generation.grid": [], "curves": [short]}), workspace)
+    with workspace.store() as store:
+        assert store.query("SELECT * FROM class_fits").empty
+        assert store.query("SELECT * FROM fits").empty
+    assert report.failed == [] and report.made == {"train": 4}
+
+
 def test_a_rerun_trains_and_fits_nothing(tmp_path, trained):
     workspace = Workspace(tmp_path)
     config = study(**REAL_ONLY)

@@ -28,6 +28,7 @@ from pathlib import Path
 from synscale.engine.tasks import TaskPool, run_tasks
 from synscale.errors import SynscaleError
 from synscale.progress import track
+from synscale.scaling.laws import LAWS
 from synscale.store import ResultsStore, RunRecord
 from synscale.study.analysis import (
     StoredCurve,
@@ -207,7 +208,8 @@ def _analyse(plan: StudyPlan, store: ResultsStore, report: StudyReport, log: Log
             for set_name in sets:
                 fit_stored_curve(store, curve, set_name, analysis.laws, plan.reference_scale,
                                  analysis.level)
-            if analysis.per_class and _scales(plan, item.name) >= 2:
+            # Per-class fits are power laws: a curve with fewer scales has none (no failure).
+            if analysis.per_class and _scales(plan, item.name) >= LAWS.create("power").min_scales:
                 classes_table(store, curve, "val", plan.reference_scale, analysis.level,
                               plan.study.measure.per_class)
             real = real_reference(store, curve)
