@@ -81,7 +81,7 @@ def test_holdout_and_broken_law_keys(cli, tmp_path: Path) -> None:
         (
             "curve,D,loss\na,1,1.0\na,2,0.9\na,4,0.8\n",
             ("--ref-scale", "-5"),
-            "reference scale must be a positive",
+            "Invalid value for '--ref-scale'",
         ),
         (
             "curve,D,loss\na,1,1.0\na,2,0.9\na,4,0.8\n",
@@ -91,7 +91,7 @@ def test_holdout_and_broken_law_keys(cli, tmp_path: Path) -> None:
         (
             "curve,D,loss\na,1,1.0\na,2,0.9\na,4,0.8\n",
             ("--holdout-last", "0"),
-            "cannot hold out the last 0 of its 3 distinct scales; hold out between 1 and 2",
+            "Invalid value for '--holdout-last': Input should be greater than or equal to 1",
         ),
     ],
 )
