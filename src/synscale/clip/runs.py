@@ -35,6 +35,7 @@ from synscale.clip.zeroshot import class_embeddings, evaluate_zero_shot, templat
 from synscale.config import FrozenConfig
 from synscale.errors import DataError
 from synscale.store import ResultsStore, SetMetrics
+from synscale.threads import torch_threads
 from synscale.workspace import Workspace
 from synscale.worlds import World, get_world
 
@@ -155,10 +156,7 @@ _SYNTHETIC: dict[str, torch.Tensor] = {}  # decoded synthetic pair images, per p
 
 def execute_clip_run(task: ClipRunTask, quiet: bool = True) -> ClipRunRecord:
     """Train one CLIP, evaluate zero-shot on val and every OOD set, save the weights."""
-    previous = torch.get_num_threads()
-    if task.threads:
-        torch.set_num_threads(task.threads)
-    try:
+    with torch_threads(task.threads):
         # 1. The captions of this scale, tokenized, and their images of the run's kind.
         world = get_world(task.world, root=task.world_root)
         pairs = _pairs(task.world, task.world_root, task.pairs)
@@ -179,8 +177,6 @@ def execute_clip_run(task: ClipRunTask, quiet: bool = True) -> ClipRunRecord:
                       str(Path(folder) / "model.safetensors"))
             (Path(folder) / "model.json").write_text(json.dumps(
                 {"model": task.recipe.model, "config": model_config(task.recipe.model)}, indent=2))
-    finally:
-        torch.set_num_threads(previous)
     return ClipRunRecord(task.run_id, task.world, task.pairs, task.data.name, task.recipe.model,
                          task.scale, task.seed, task.recipe.epochs, stats.iterations,
                          stats.real_draws, stats.synthetic_draws, stats.final_loss,

@@ -32,6 +32,7 @@ import torch
 
 from synscale.engine import ENGINES
 from synscale.errors import ConfigError, require_extra
+from synscale.threads import torch_threads
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -85,13 +86,9 @@ def run_tasks(function: Callable[[T], R], tasks: Sequence[T],
     if pool.engine == "ray":
         yield from _run_ray(function, tasks, pool)
     elif pool.workers == 1 or len(tasks) == 1:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(pool.threads)
-        try:
+        with torch_threads(pool.threads):
             for index, task in enumerate(tasks):
                 yield index, _guarded(function, task)
-        finally:
-            torch.set_num_threads(previous)
     else:
         yield from _run_processes(function, tasks, pool)
 

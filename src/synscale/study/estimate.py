@@ -12,9 +12,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import torch
-
 from synscale.study.plan import StudyPlan
+from synscale.threads import torch_threads
 from synscale.train.classifier import train_classifier
 from synscale.train.evaluate import evaluate
 from synscale.train.schedule import Schedule
@@ -45,14 +44,10 @@ def estimate(plan: StudyPlan, status: dict[str, dict[str, list[str]]], workers: 
     pending_runs = [t for t in plan.runs.values() if t.name not in status["train"]["done"]]
     pending_sets = [d for n, d in plan.datasets.items() if n not in status["generate"]["done"]]
     rates: dict[str, float] = {}
-    previous = torch.get_num_threads()
-    try:
-        torch.set_num_threads(threads)
+    with torch_threads(threads):
         eval_s = _eval_seconds(plan) if pending_runs else 0.0
         for model in sorted({t.recipe.model for t in pending_runs}):
             rates[f"train:{model}"] = _train_rate(plan, model)
-    finally:
-        torch.set_num_threads(previous)
     for generator in sorted({d.config.generator for d in pending_sets}):
         rates[f"generate:{generator}"] = _generate_rate(plan, generator)
     run_seconds = sum(t.iterations * t.recipe.batch_size / rates[f"train:{t.recipe.model}"] + eval_s

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import torch
 from pydantic import Field, field_validator
 
 from synscale.config import FrozenConfig
 from synscale.errors import ConfigError, DataError, require_extra
 from synscale.store import RunRecord
+from synscale.threads import torch_threads
 from synscale.train.augment import AUGMENTS
 from synscale.train.checkpoint import CHECKPOINT_FILE
 from synscale.train.classifier import TrainedClassifier, TrainRecipe, TrainStats, train_classifier
@@ -144,10 +144,7 @@ def check_scales(data: TrainingData, scales: list[int], world: World) -> None:
 
 def execute_run(task: RunTask, quiet: bool = True) -> RunRecord:
     """Train, evaluate on val and every OOD set, save the weights; return the record to store."""
-    previous = torch.get_num_threads()
-    if task.threads:
-        torch.set_num_threads(task.threads)
-    try:
+    with torch_threads(task.threads):
         # 1. Train: in this process, or over data-parallel workers that each call train_task.
         world = get_world(task.world, root=task.world_root)
         if task.setup.workers_per_run > 1:
@@ -167,8 +164,6 @@ def execute_run(task: RunTask, quiet: bool = True) -> RunRecord:
             classifier.save(Path(folder))
             write_training_json(Path(folder), task.setup, stats)
         shutil.rmtree(task.checkpoint.parent, ignore_errors=True)
-    finally:
-        torch.set_num_threads(previous)
     total, real, synthetic = task.data.sizes(task.scale)
     return RunRecord(task.run_id, world.name, task.data.name, task.recipe.model or "", total,
                      task.seed, stats.iterations, stats.images_per_s, stats.data_wait_fraction,
