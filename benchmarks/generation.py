@@ -17,10 +17,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP
 
 import hashlib
 import json
-import resource
 
 import torch
-from machine import MatmulPeak, timed
+from machine import MatmulPeak, peak_rss_mb, timed
 
 from synscale.generators import GENERATORS
 from synscale.worlds.mini import CLASSES
@@ -75,7 +74,7 @@ def main() -> None:
         family = result[name]
         family["fraction_of_matmul_peak"] = round(family["gflops"] / peak.gflops, 3)
     # Peak resident memory of this whole process: both models, timing runs, 2 x 10,000 streamed.
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     print(json.dumps(result))
 
 

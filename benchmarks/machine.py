@@ -1,8 +1,14 @@
-"""What the benchmarks share: the machine's fp32 matmul peak, measured in the same process."""
+"""What the benchmarks share: the machine's fp32 matmul peak, measured in the same process; a
+process's resident memory; a synthetic mini dataset to train on."""
 
 from __future__ import annotations
 
+import json
+import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -32,3 +38,25 @@ def timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def make_synthetic_dataset(folder: Path, images: int) -> str:
+    """A mini-pixel dataset of ``images`` images (CFG 2, class names) in workspace ``folder``."""
+    out = subprocess.run([sys.executable, "-m", "synscale", "generate", "--world", "mini",
+                          "--generator", "mini-pixel", "--cfg", "2", "--prompts", "classname",
+                          "--per-class", str(images // 10), "-w", str(folder), "--json", "--quiet"],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["path"]
+
+
+def rss_mb() -> float:
+    """This process's resident memory now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from machine import make_synthetic_dataset, peak_rss_mb, rss_mb
+
 from synscale.train.classifier import TrainRecipe
 from synscale.train.models import create_classifier
 from synscale.train.runs import RunTask, execute_run, resolve_recipe
@@ -45,36 +47,17 @@ def child(dataset: str, scale: int, stream: str, iterations: int) -> dict[str, o
     fixed = Schedule(small_iterations=iterations, large_iterations=iterations, min_iterations=iterations)
     recipe = resolve_recipe(TrainRecipe(schedule=fixed), world)
     create_classifier(recipe.model, world.num_classes, world.channels)
-    baseline = _rss_mb()
+    baseline = rss_mb()
     data = synthetic_data(Path(dataset).name, dataset, IMAGES)
     setup = TrainSetup(device="cpu", stream=stream, checkpoint_every=0)
     with tempfile.TemporaryDirectory() as workspace:
         record = execute_run(RunTask("mini", None, data, scale, 0, recipe, workspace, 1, setup))
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"images": scale, "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(_peak_mb(), 1),
+    return {"images": scale, "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
             "loader_worker_peak_rss_mb": round(workers, 1) if stream == "always" else None,
             "loader_workers": min(recipe.loader_workers, os.cpu_count() or 1) if stream == "always" else 0,
             "train_images_per_s": round(record.train_images_per_s, 1),
             "data_wait_fraction": round(record.data_wait_fraction, 4)}
-
-
-def make_dataset(folder: Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "synscale", "generate", "--world", "mini",
-                          "--generator", "mini-pixel", "--cfg", "2", "--prompts", "classname",
-                          "--per-class", str(IMAGES // 10), "-w", str(folder), "--json", "--quiet"],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)["path"]
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -89,7 +72,7 @@ def main() -> None:
         return
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        dataset = args.dataset or make_dataset(Path(scratch))
+        dataset = args.dataset or make_synthetic_dataset(Path(scratch), IMAGES)
         for stream, label in (("never", "in_memory"), ("always", "streamed")):
             for scale in (SMALL, IMAGES):
                 out = subprocess.run([sys.executable, __file__, "--iterations", str(args.iterations),

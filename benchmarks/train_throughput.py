@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import torch
-from machine import MatmulPeak
+from machine import MatmulPeak, make_synthetic_dataset, peak_rss_mb, rss_mb
 from torch.utils.flop_counter import FlopCounterMode
 
 from synscale.engine.tasks import TaskPool, run_tasks
@@ -71,32 +70,13 @@ def memory_child(dataset: str) -> None:
         world.ood(name)
     r = recipe(MEMORY_ITERATIONS)
     create_classifier(r.model, world.num_classes, world.channels)
-    baseline = _rss_mb()
+    baseline = rss_mb()
     data = synthetic_data(Path(dataset).name, dataset, SYNTHETIC_IMAGES)
     with tempfile.TemporaryDirectory() as workspace:
         record = execute_run(RunTask("mini", None, data, SYNTHETIC_IMAGES, 0, r, workspace, 1))
     image_bytes = SYNTHETIC_IMAGES * world.channels * world.image_size**2  # one uint8 tensor
-    print(json.dumps({"baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(_peak_mb(), 1),
+    print(json.dumps({"baseline_rss_mb": round(baseline, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
                       "trained_images": record.scale, "images_mb": round(image_bytes / 2**20, 1)}))
-
-
-def make_dataset(folder: Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "synscale", "generate", "--world", "mini",
-                          "--generator", "mini-pixel", "--cfg", "2", "--prompts", "classname",
-                          "--per-class", str(SYNTHETIC_IMAGES // 10), "-w", str(folder), "--json"],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)["path"]
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -129,7 +109,7 @@ def main() -> None:
     machine_rate = sum(rates)
     # 3. Memory of a 32,000-image synthetic run, in a fresh process.
     with tempfile.TemporaryDirectory() as scratch:
-        dataset = args.dataset or make_dataset(Path(scratch))
+        dataset = args.dataset or make_synthetic_dataset(Path(scratch), SYNTHETIC_IMAGES)
         child = subprocess.run([sys.executable, __file__, "--memory-child", dataset], check=True,
                                capture_output=True, text=True)
     memory = json.loads(child.stdout.strip().splitlines()[-1])
