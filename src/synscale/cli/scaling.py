@@ -10,6 +10,10 @@ import typer
 from synscale.cli.app import JsonOpt, WorkspaceOpt, app, choices, print_json, print_table
 from synscale.errors import ConfigError
 
+# D_I of the per-class and exchange commands: a study's own reference scale unless given.
+StudyRefScaleOpt = Annotated[float | None, typer.Option(
+    "--ref-scale", min=0, help="D_I (> 0).", show_default="the study's, else the real pool's size")]
+
 
 @app.command(epilog="Example: synscale fit -w ws --law power --law broken")
 def fit(
@@ -61,9 +65,7 @@ def _fit_rows(rows: list[dict]) -> list[dict[str, object]]:
 def classes(
     curve: Annotated[str, typer.Option(help="Curve: a study's short name or a data value (prefix ok).")],
     set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
-    ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", min=0, help="D_I (> 0).",
-        show_default="the study's, else the real pool's size")] = None,
+    ref_scale: StudyRefScaleOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
     csv: Annotated[Path | None, typer.Option(help="Also write the table to CSV.")] = None,
@@ -93,9 +95,7 @@ def exchange(
     real: Annotated[str | None, typer.Option(
         help="Real curve.", show_default="the real curve of the same model")] = None,
     set_name: Annotated[str, typer.Option("--set", help="Evaluation set.")] = "val",
-    ref_scale: Annotated[float | None, typer.Option(
-        "--ref-scale", min=0, help="D_I (> 0).",
-        show_default="the study's, else the real pool's size")] = None,
+    ref_scale: StudyRefScaleOpt = None,
     workspace: WorkspaceOpt = Path("workspace"),
     json_: JsonOpt = False,
 ) -> None:
