@@ -42,6 +42,13 @@ from synscale.worlds import World, get_world
 KIND = "clip_runs"
 
 
+def caption_scales(scales: list[int]) -> list[int]:
+    """Scales (numbers of captions) of a CLIP curve, checked, in order, each once."""
+    if not scales or min(scales) < 1:
+        raise ValueError("give at least one scale, each at least 1 caption")
+    return sorted(set(scales))
+
+
 class ClipCurveConfig(FrozenConfig):
     """One CLIP curve: world, pairs, data kind, scales (captions), seed, recipe, templates."""
 
@@ -58,10 +65,8 @@ class ClipCurveConfig(FrozenConfig):
 
     @field_validator("scales")
     @classmethod
-    def _positive(cls, scales: list[int]) -> list[int]:
-        if not scales or min(scales) < 1:
-            raise ValueError("give at least one scale, each at least 1 caption")
-        return sorted(set(scales))
+    def _scales(cls, scales: list[int]) -> list[int]:
+        return caption_scales(scales)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from synscale.clip.runs import (
     ClipCurveConfig,
     ClipRunTask,
     add_clip_run,
+    caption_scales,
     execute_clip_run,
     get_clip_run,
     plan_clip_runs,
@@ -83,9 +84,7 @@ class ClipSection(FrozenConfig):
     @field_validator("scales")
     @classmethod
     def _scales(cls, scales: list[int]) -> list[int]:
-        if not scales or min(scales) < 1:
-            raise ValueError("give at least one scale, each at least 1 caption")
-        return sorted(set(scales))
+        return caption_scales(scales)
 
 
 def check_clip_section(section: ClipSection, world: World) -> None:
