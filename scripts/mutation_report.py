@@ -18,6 +18,7 @@ import fnmatch
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -80,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             patterns = args.pattern
         subprocess.run(["nice", "-n", "10", str(MUTMUT), "run", "--max-children",
                         str(args.max_children), *patterns], cwd=tree, check=False)
-        print(f"\nmutation run: {(time.monotonic() - start) / 60:.1f} min (wall clock)")
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(f"\nmutation run: {(time.monotonic() - start) / 60:.1f} min wall clock, "
+              f"{(cpu.ru_utime + cpu.ru_stime) / 60:.1f} min CPU (user + system of mutmut and its "
+              f"workers), load average at the end {os.getloadavg()[0]:.2f}")
     scores = report(tree, areas)
     if args.json:
         Path(args.json).write_text(json.dumps(scores, indent=2) + "\n")
