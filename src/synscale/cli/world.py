@@ -32,9 +32,9 @@ def world_info(name: Annotated[str, typer.Argument(help=f"World: {choices('world
     out.print(f"[bold]{name}[/bold]: {world.num_classes} classes, {world.channels}x"
               f"{world.image_size}x{world.image_size} images, default model {world.default_model}")
     for pool in world.pool_names():
-        out.print(f"  pool {pool}: {len(world.pool(pool))} images")
+        out.print(f"  pool {pool}: {world.pool_size(pool)} images")
     for ood in world.ood_names():
-        out.print(f"  ood {ood}: {len(world.ood(ood))} images")
+        out.print(f"  ood {ood}: {world.ood_size(ood)} images")
     classes = info["classes"]
     shown = ", ".join(classes[:12]) + (f", ... ({len(classes)} in all)" if len(classes) > 12 else "")
     out.print(f"  classes: {shown}")

@@ -16,15 +16,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from scipy import ndimage
 
-from synscale.data.datasets import FileImages, ImageDataset, LabeledImages
 from synscale.errors import ConfigError, DataError
 from synscale.registry import Registry
+
+if TYPE_CHECKING:  # torch and images only where images are captioned: listing stays light
+    import torch
+
+    from synscale.data.datasets import ImageDataset
 
 
 class Captioner(ABC):
@@ -53,6 +55,8 @@ def get_captioner(name: str, **options: Any) -> Captioner:
 def image_ids(dataset: ImageDataset, indices: Sequence[int]) -> list[str]:
     """Stable ids: ``LabeledImages.ids`` (e.g. "mnist/123"), or a file's name without suffix
     (ImageNet's "n01440764_10026"), or "<dataset name>/<index>"."""
+    from synscale.data.datasets import FileImages, LabeledImages
+
     if isinstance(dataset, LabeledImages) and dataset.ids is not None:
         return [dataset.ids[i] for i in indices]
     if isinstance(dataset, FileImages):
@@ -62,6 +66,10 @@ def image_ids(dataset: ImageDataset, indices: Sequence[int]) -> list[str]:
 
 def load_images(dataset: ImageDataset, indices: Sequence[int]) -> torch.Tensor:
     """uint8 ``[N, C, H, W]`` of the given images."""
+    import torch
+
+    from synscale.data.datasets import LabeledImages
+
     if isinstance(dataset, LabeledImages):
         return dataset.images[torch.as_tensor(list(indices), dtype=torch.long)]
     return torch.stack([dataset[i][0] for i in indices])
@@ -117,6 +125,8 @@ def measure_digit(image: np.ndarray) -> DigitMeasures:
 
 
 def _loops(mask: np.ndarray) -> int:
+    from scipy import ndimage
+
     background, count = ndimage.label(~mask)  # 4-connected background: diagonal gaps stay closed
     border = np.unique(np.concatenate([background[0], background[-1], background[:, 0],
                                        background[:, -1]]))
@@ -222,6 +232,8 @@ class Blip2Captioner(Captioner):
         if batch_size < 1 or max_new_tokens < 1:
             raise ConfigError("blip2: batch_size and max_new_tokens must be at least 1")
         self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+        import torch
+
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._loaded: tuple[Any, Any] | None = None
 
@@ -247,8 +259,13 @@ class Blip2Captioner(Captioner):
             self._loaded = processor, model.to(self.device).eval()
         return self._loaded
 
-    @torch.inference_mode()
     def caption(self, dataset: ImageDataset, indices: Sequence[int]) -> list[str]:
+        import torch
+
+        with torch.inference_mode():
+            return self._caption(dataset, indices)
+
+    def _caption(self, dataset: ImageDataset, indices: Sequence[int]) -> list[str]:
         from PIL import Image
 
         processor, model = self._load()

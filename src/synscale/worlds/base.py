@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from synscale.data.datasets import ImageDataset
 from synscale.errors import DataError, UnknownNameError
 from synscale.registry import Registry
+
+if TYPE_CHECKING:  # images (torch) only where they are loaded
+    from synscale.data.datasets import ImageDataset
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,13 @@ class World(ABC):
         if name not in self.ood_names():
             raise UnknownNameError(f"OOD set of world {self.name!r}", name, self.ood_names())
         return self.load_ood(name)
+
+    def pool_size(self, name: str) -> int:
+        """Images in a pool; a world that knows it without loading the images says so faster."""
+        return len(self.pool(name))
+
+    def ood_size(self, name: str) -> int:
+        return len(self.ood(name))
 
     def fingerprint(self) -> dict[str, object]:
         """What identifies this world's data beyond its name (e.g. a data root and a digest of

