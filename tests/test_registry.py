@@ -92,7 +92,8 @@ def test_declared_twice_or_registered_elsewhere_is_refused():
         reg.register("hex")(lambda: None)
 
 
-@pytest.mark.parametrize("registry", ["synscale.worlds:WORLDS", "synscale.prompts:STRATEGIES"])
+@pytest.mark.parametrize("registry", ["synscale.worlds:WORLDS", "synscale.prompts:STRATEGIES",
+                                      "synscale.generators:GENERATORS", "synscale.scaling:LAWS"])
 def test_every_declaration_names_the_module_that_registers_it_and_its_own_description(registry):
     """A declaration is a promise about another module: it registers that name, and the listing
     shows that component's own one-line description."""

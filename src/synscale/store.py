@@ -34,12 +34,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
-import pandas as pd
 
 from synscale.errors import WorkspaceError
+
+if TYPE_CHECKING:  # duckdb imports pandas when a table is asked for as a frame
+    import pandas as pd
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -99,3 +99,13 @@ def test_study_set_layer_is_named(tmp_path):
                   "-w", tmp_path / "ws"])
     assert bad.code == 2 and bad.err.startswith("error: --set measure.per_class=0: measure.per_class:")
     assert not (tmp_path / "ws").exists()
+
+
+def test_results_of_a_folder_without_a_store_say_so_and_leave_no_store(tmp_path):
+    result = invoke(["results", "-w", tmp_path])
+    assert result.code == 2
+    assert result.err == (f"error: workspace {tmp_path} has no results store yet; train a curve or "
+                          "run a study first\n")
+    assert list(tmp_path.iterdir()) == []
+    missing = invoke(["results", "-w", tmp_path / "nowhere"])
+    assert missing.code == 2 and "does not exist" in missing.err and not (tmp_path / "nowhere").exists()

@@ -7,6 +7,7 @@ import json
 import math
 import sys
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,22 +25,25 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 # Tables in a pipe or log keep their full width instead of rich's 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 200)
 
-# The names the registries hold, for --help without importing them (the registries import torch,
-# seconds of start-up). tests/cli/test_help.py checks every list against its registry.
-CHOICES = {
-    "world": ("imagenet", "mini"),
-    "generator": ("diffusers", "mini-latent", "mini-masked", "mini-pixel"),
-    "prompts": ("captions", "classname", "classname+places", "classname_description",
-                "classname_description+places", "classname_hypernyms", "classname_hypernyms+places",
-                "clip_templates_7", "clip_templates_80", "pair_captions", "word2sen"),
-    "captioner": ("attributes", "blip2", "file"),
-    "law": ("broken", "m4", "power", "saturating"),
-    "mini_model": ("mini_resnet", "mini_resnet_wide", "mini_vit"),
-}
-
-
 def choices(kind: str) -> str:
-    return ", ".join(CHOICES[kind])
+    """The names of one registered kind, for a help text: read from the registry itself, which
+    lists its names without importing the components (docs/cli.md)."""
+    return ", ".join(_registered(kind))
+
+
+def _registered(kind: str) -> list[str]:
+    if kind == "mini_model":
+        from synscale.train.models import MINI_MODELS
+
+        return sorted(MINI_MODELS)
+    module, attr = REGISTRIES[kind].split(":")
+    return getattr(import_module(module), attr).names()
+
+
+# Where the names of each kind shown in help texts come from.
+REGISTRIES = {"world": "synscale.worlds:WORLDS", "generator": "synscale.generators:GENERATORS",
+              "prompts": "synscale.prompts:STRATEGIES", "captioner": "synscale.prompts:CAPTIONERS",
+              "law": "synscale.scaling:LAWS"}
 
 
 Engine = Literal["local", "ray"]

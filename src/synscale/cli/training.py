@@ -89,9 +89,14 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
                                                     "...")] = "runs",
             ) -> None:
     """Print the stored results of a workspace as a table."""
+    from synscale.errors import WorkspaceError
     from synscale.workspace import Workspace, writable_file
 
-    with Workspace(workspace, create=False).store() as store:
+    ws = Workspace(workspace, create=False)
+    if not ws.store_path.is_file():  # said, not answered with an empty store left behind
+        raise WorkspaceError(f"workspace {workspace} has no results store yet; train a curve or "
+                             "run a study first")
+    with ws.store() as store:
         frame = store.runs() if table == "runs" else store.table(table)
     if csv:
         frame.to_csv(writable_file(csv, "--csv"), index=False)

@@ -8,12 +8,13 @@ batch it was made in or the worker that made it: each image draws its noise from
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from synscale.errors import ConfigError
 from synscale.registry import Registry
+
+if TYPE_CHECKING:  # torch where images are made: naming and checking generators imports none
+    import torch
 
 
 class Generator(ABC):
@@ -70,4 +71,6 @@ def check_serves(generator: str, world: str) -> None:
 
 
 def per_image_generators(seeds: list[int]) -> list[torch.Generator]:
+    import torch
+
     return [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]

@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING
 
 from synscale.registry import Registry
+
+if TYPE_CHECKING:  # torch where a batch is augmented: checking a recipe's name imports none
+    import torch
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Augment:
     apply: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (images, noise [N, draws])
 
     def noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        import torch
+
         # No draw at all for a noise-free augmentation: the generator stream stays as it was.
         return torch.rand(n, self.draws, generator=generator) if self.draws else torch.empty(n, 0)
 
@@ -47,6 +50,9 @@ def make_digits(max_rotate: float = 12.0, max_scale: float = 0.1, max_shift: flo
     """Small random rotation, scale and shift per image; no flips (a flipped 2 is not a 2)."""
 
     def apply(x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
+
         u = noise * 2 - 1
         angle = u[:, 0] * math.radians(max_rotate)
         scale = 1 + u[:, 1] * max_scale
@@ -64,6 +70,9 @@ def make_imagenet(min_area: float = 0.35) -> Augment:
     """Random resized crop (area ≥ min_area of the image) and horizontal flip, per image."""
 
     def apply(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        import torch
+        import torch.nn.functional as F
+
         n = x.shape[0]
         side = torch.sqrt(min_area + (1 - min_area) * u[:, 0])
         flip = torch.where(u[:, 1] < 0.5, -1.0, 1.0)

@@ -25,7 +25,6 @@ from safetensors.torch import load_file, save_file
 from timm.data import resolve_data_config
 from torch import nn
 
-from synscale.config import FrozenConfig
 from synscale.data.datasets import ImageDataset, LabeledImages
 from synscale.errors import ConfigError, DataError
 from synscale.progress import track
@@ -34,23 +33,8 @@ from synscale.train.augment import AUGMENTS
 from synscale.train.batches import BatchOrder, StepSampler, batches
 from synscale.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from synscale.train.models import create_classifier
-from synscale.train.schedule import Schedule
+from synscale.train.recipe import TrainRecipe
 from synscale.train.setup import TrainSetup
-
-
-class TrainRecipe(FrozenConfig):
-    """How one classifier is trained. ``model`` and ``augment`` default to the world's choice."""
-
-    model: str | None = None
-    augment: str | None = None
-    batch_size: int = 64  # the global batch, over all data-parallel workers
-    lr: float = 3e-3
-    weight_decay: float = 0.05
-    warmup_fraction: float = 0.05
-    label_smoothing: float = 0.0
-    schedule: Schedule = Schedule()
-    eval_batch_size: int = 500
-    loader_workers: int = 4  # decoding processes for streamed datasets
 
 
 @dataclass

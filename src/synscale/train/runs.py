@@ -17,23 +17,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
 from synscale.config import FrozenConfig
 from synscale.errors import ConfigError, DataError, require_extra
-from synscale.store import RunRecord
+from synscale.store import RunRecord, SetMetrics
 from synscale.threads import torch_threads
 from synscale.train.augment import AUGMENTS
-from synscale.train.checkpoint import CHECKPOINT_FILE
-from synscale.train.classifier import TrainedClassifier, TrainRecipe, TrainStats, train_classifier
-from synscale.train.evaluate import evaluate
 from synscale.train.models import check_model_name
+from synscale.train.recipe import TrainRecipe
 from synscale.train.setup import TrainSetup
 from synscale.train.sources import TrainingData, resolve_training_data
 from synscale.workspace import Workspace
 from synscale.worlds import get_world
 from synscale.worlds.base import World
+
+if TYPE_CHECKING:
+    from synscale.train.classifier import TrainedClassifier, TrainStats
 
 
 class CurveConfig(FrozenConfig):
@@ -101,6 +103,8 @@ class RunTask:
     @property
     def checkpoint(self) -> Path:
         """Where this run keeps its checkpoint until its weights are saved."""
+        from synscale.train.checkpoint import CHECKPOINT_FILE
+
         folder = Workspace(self.workspace).artifact_path("runs", self.name, self.identity).path.name
         return Path(self.workspace) / "checkpoints" / folder / CHECKPOINT_FILE
 
@@ -125,7 +129,7 @@ def plan_runs(config: CurveConfig, workspace: Workspace, threads: int | None = N
     if recipe.batch_size % workers:
         raise ConfigError(f"batch size {recipe.batch_size} does not split evenly over {workers} "
                           "workers per run; choose a batch size divisible by it")
-    config.setup.torch_device()  # a device that is not there is refused before any work
+    config.setup.check_device()  # a device that is not there is refused before any work
     if config.setup.engine == "ray" and workers > 1:
         require_extra("ray")
     return [RunTask(config.world, config.world_root, data, scale, config.seed, recipe,
@@ -140,6 +144,20 @@ def check_scales(data: TrainingData, scales: list[int], world: World) -> None:
     if too_big:
         what = "synthetic images added" if data.kind == "mix" else "scale"
         raise DataError(f"{what} {too_big[0]} is larger than the {data.name} pool ({limit} images)")
+
+
+# The trainer and the evaluator import torch and timm: loaded when a run trains, so that planning
+# a curve and finding its runs in the store import neither (a finished curve reruns in a second).
+def train_classifier(*args: Any, **kwargs: Any) -> tuple[TrainedClassifier, TrainStats]:
+    from synscale.train.classifier import train_classifier as train
+
+    return train(*args, **kwargs)
+
+
+def evaluate(*args: Any, **kwargs: Any) -> SetMetrics:
+    from synscale.train.evaluate import evaluate as score
+
+    return score(*args, **kwargs)
 
 
 def execute_run(task: RunTask, quiet: bool = True) -> RunRecord:

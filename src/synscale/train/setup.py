@@ -8,13 +8,15 @@ runs are reproducible to float tolerance.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import field_validator, model_validator
 
 from synscale.config import FrozenConfig
 from synscale.errors import ConfigError
+
+if TYPE_CHECKING:  # torch where a run trains; planning and naming runs import none
+    import torch
 
 
 class TrainSetup(FrozenConfig):
@@ -56,9 +58,17 @@ class TrainSetup(FrozenConfig):
             raise ValueError("an address (a Ray cluster) needs engine ray")
         return self
 
+    def check_device(self) -> None:
+        """Refuse a CUDA device that is not there, before any work; ``auto`` and ``cpu`` are
+        always there (checked without importing torch)."""
+        if self.device not in ("auto", "cpu"):
+            self.torch_device()
+
     def torch_device(self) -> torch.device:
         """The device this process trains on (checked: a CUDA device that is not there is a
         user error, not a crash deep in a run)."""
+        import torch
+
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         device = torch.device(self.device)
@@ -73,6 +83,8 @@ class TrainSetup(FrozenConfig):
 
     def autocast_dtype(self, device: torch.device) -> torch.dtype | None:
         """bf16 for autocast, or None for plain fp32."""
+        import torch
+
         if self.precision == "bf16" or (self.precision == "auto" and device.type == "cuda"):
             return torch.bfloat16
         return None

@@ -18,14 +18,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from synscale.data.datasets import ConcatImages, ImageDataset, LabeledImages
-from synscale.data.subsets import nested_subset
-from synscale.data.synthetic import SyntheticDataset
 from synscale.errors import ConfigError
 from synscale.train.setup import TrainSetup
 from synscale.workspace import Workspace
 from synscale.worlds.base import World
+
+if TYPE_CHECKING:  # images (torch) load when a run trains, not when a curve is planned
+    from synscale.data.datasets import ImageDataset, LabeledImages
 
 VALID_FORMS = ["real", "syn:<dataset folder or name in the workspace>",
                "real<R>+syn:<dataset> (R real images plus the scale's synthetic ones)"]
@@ -46,7 +47,7 @@ class TrainingData:
 
     def pool_size(self, world: World) -> int:
         """The largest scale this data allows."""
-        return len(world.pool("train")) if self.kind == "real" else self.synthetic_images
+        return world.pool_size("train") if self.kind == "real" else self.synthetic_images
 
     def sizes(self, scale: int) -> tuple[int, int, int]:
         """(images trained on, real images, synthetic images) of the run at ``scale``."""
@@ -63,6 +64,10 @@ class TrainingData:
         A synthetic set is held in memory when its decoded images are small (the mini world's)
         and streamed from its shards otherwise (``setup.stream``): the same images either way.
         """
+        from synscale.data.datasets import ConcatImages, LabeledImages
+        from synscale.data.subsets import nested_subset
+        from synscale.data.synthetic import SyntheticDataset
+
         if self.kind == "real":
             pool = world.pool("train")
             return pool.subset(nested_subset(pool.label_array, scale, seed), f"{self.name}-D{scale}")
@@ -87,6 +92,8 @@ class TrainingData:
 def resolve_training_data(world: World, spec: str, workspace: Workspace) -> TrainingData:
     if spec == "real":
         return real_data(world)
+    from synscale.data.synthetic import SyntheticDataset
+
     if spec.startswith("syn:"):
         dataset = SyntheticDataset.resolve(spec.removeprefix("syn:"), workspace)
         return synthetic_data(dataset.name, dataset.folder, int(dataset.card["images"]))
@@ -107,7 +114,7 @@ def synthetic_data(name: str, folder: str | Path, images: int, real_images: int 
     ``world`` plus the synthetic ones."""
     if not real_images:
         return TrainingData(f"syn:{name}", {"dataset": name}, 0, str(folder), images)
-    pool = len(world.pool("train")) if world is not None else 0
+    pool = world.pool_size("train") if world is not None else 0
     if not 0 < real_images <= pool:
         raise ConfigError(f"R = {real_images} real images: must be between 1 and the real pool's "
                           f"{pool} images")
@@ -119,4 +126,6 @@ def synthetic_data(name: str, folder: str | Path, images: int, real_images: int 
 @lru_cache(maxsize=4)
 def _load_synthetic(folder: str, channels: int, image_size: int) -> LabeledImages:
     """A synthetic set in a world's format, decoded once per process (the runs of a curve share it)."""
+    from synscale.data.synthetic import SyntheticDataset
+
     return SyntheticDataset(folder).load(channels=channels, image_size=image_size)
