@@ -172,6 +172,11 @@ class RunRecord:
                 "real_images": self.real_images, "synthetic_images": self.synthetic_images}
 
 
+RUNS_OVERVIEW = ("SELECT run_id, world, data, model, scale, real_images, synthetic_images, seed,"
+                 " iterations, val_loss, val_top1, train_images_per_s, seconds FROM runs"
+                 " ORDER BY world, data, model, scale, seed")
+
+
 class ResultsStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -249,10 +254,16 @@ class ResultsStore:
                          real_images=real_images or 0, synthetic_images=synthetic_images or 0)
 
     def runs(self) -> pd.DataFrame:
-        return self._con.execute(
-            "SELECT run_id, world, data, model, scale, real_images, synthetic_images, seed,"
-            " iterations, val_loss, val_top1, train_images_per_s, seconds FROM runs"
-            " ORDER BY world, data, model, scale, seed").df()
+        return self._con.execute(RUNS_OVERVIEW).df()
+
+    def records(self, name: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """A table or view (``runs``: the overview ``runs()`` gives) as its column names and one
+        dict per row, without pandas (``synscale results`` starts faster without it)."""
+        if name != "runs":
+            self._check_table(name)
+        cursor = self._con.execute(RUNS_OVERVIEW if name == "runs" else f"SELECT * FROM {name}")
+        columns = [column[0] for column in cursor.description]
+        return columns, [dict(zip(columns, row)) for row in cursor.fetchall()]
 
     def curves(self, set_name: str = "val", curve: str | None = None) -> pd.DataFrame:
         """Learning curves as ``curve, D, loss, seed`` rows; a curve is world/data/model (all

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("torch", "timm", "torchvision", "diffusers", "open_clip", "transformers", "sklearn",
-         "webdataset")
+         "webdataset", "scipy", "pandas", "pyarrow", "matplotlib")
 PROBE = f"""
 import json, sys
 from synscale.cli.app import run

@@ -89,6 +89,8 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
                                                     "...")] = "runs",
             ) -> None:
     """Print the stored results of a workspace as a table."""
+    from csv import DictWriter
+
     from synscale.errors import WorkspaceError
     from synscale.workspace import Workspace, writable_file
 
@@ -97,7 +99,10 @@ def results(workspace: WorkspaceOpt = Path("workspace"),
         raise WorkspaceError(f"workspace {workspace} has no results store yet; train a curve or "
                              "run a study first")
     with ws.store() as store:
-        frame = store.runs() if table == "runs" else store.table(table)
+        columns, rows = store.records(table)
     if csv:
-        frame.to_csv(writable_file(csv, "--csv"), index=False)
-    print_table(frame.to_dict("records"), f"{table} ({workspace})")
+        with writable_file(csv, "--csv").open("w", newline="") as handle:
+            writer = DictWriter(handle, columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    print_table(rows, f"{table} ({workspace})")
