@@ -145,13 +145,13 @@ def run_records(mini_world, tiny_recipe, tmp_path_factory):
         other = dataclasses.replace(task, seed=1, threads=1)
         records = [execute_run(t) for t in (task, again, other)]
         assert torch.get_num_threads() == threads
-        return records, seen, task.workspace
+        return records, seen, task.workspace, [task, again, other]
     finally:
         patch.undo()
 
 
 def test_a_run_repeats_with_its_seed_and_changes_with_another(run_records):
-    (first, again, other), images, workspace = run_records
+    (first, again, other), images, workspace, _ = run_records
     assert torch.equal(images[0], images[1]) and not torch.equal(images[0], images[2])
     assert again.run_id == first.run_id and other.run_id != first.run_id
     assert (first.seed, again.seed, other.seed) == (0, 0, 1)
@@ -162,3 +162,24 @@ def test_a_run_repeats_with_its_seed_and_changes_with_another(run_records):
     spec = json.loads(next(Path(workspace).glob(f"runs/*-{first.run_id}/model.json")).read_text())
     assert spec["num_classes"] == 10
 
+
+
+def test_a_stored_run_records_the_run_that_was_trained(run_records, mini_world):
+    """The record stored for a run names its world, data, model, scale, seed, steps and identity,
+    is evaluated on val and every OOD set, and its folder says how it was trained; the
+    checkpoints it wrote while training are gone."""
+    (first, _, other), _, workspace, (task, _, other_task) = run_records
+    for record, t in ((first, task), (other, other_task)):
+        assert (record.run_id, record.world, record.data, record.model, record.scale, record.seed) == (
+            t.run_id, "mini", "real", t.recipe.model, 40, t.seed)
+        assert record.model == "mini_resnet" and record.config == t.identity
+        assert (record.real_images, record.synthetic_images) == (40, 0)
+        assert record.iterations == t.iterations == 2
+        assert record.train_images_per_s > 0 and record.seconds > 0
+        assert 0 <= record.data_wait_fraction <= 1
+        assert set(record.sets) == {"val", *mini_world.ood_names()}
+        assert not t.checkpoint.parent.exists()
+    folder = next(Path(workspace).glob(f"runs/*-{first.run_id}"))
+    trained = json.loads((folder / "training.json").read_text())
+    assert trained["setup"] == task.setup.model_dump(mode="json")
+    assert trained["stats"]["iterations"] == 2 and len(trained["stats"]["losses"]) == 2

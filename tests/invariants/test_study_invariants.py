@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 import pytest
 
 from synscale.config import build
@@ -317,3 +318,123 @@ def test_a_curve_trains_only_the_runs_the_store_lacks(tmp_path, monkeypatch):
     assert trained[-1] == (50, 1) and other[0].run_id != first[0].run_id and other[0].seed == 1
     with workspace.store() as store:
         assert len(store.query("SELECT * FROM runs")) == 4
+
+
+def test_the_store_describes_the_study_its_configurations_and_curves(tmp_path):
+    """The rows the report reads back: the study file itself (so a stored study can be rebuilt),
+    each configuration's generation settings and each curve's world, data, model and kind; a
+    rerun keeps the mark of the last analysis."""
+    workspace = Workspace(tmp_path)
+    config = study(curves=[BASE["curves"][0], BASE["curves"][1],
+                                 {"name": "mix", "data": "pixel-classname-cfg2", "real": 50,
+                                  "scales": [0, 20, 40]}])
+    plan = build_plan(config, workspace)
+    with workspace.store() as store:
+        runner._record_study(store, plan, "study.yaml")
+        store.execute("UPDATE studies SET analysed = 'digest' WHERE study = 'inv'")
+        runner._record_study(store, plan, "again.yaml")
+        studies = store.query("SELECT * FROM studies").to_dict("records")
+        configs = store.query("SELECT * FROM study_configs").to_dict("records")
+        curves = [{k: None if pd.isna(v) else v for k, v in r.items()}  # no configuration: None
+                  for r in store.query("SELECT * FROM study_curves ORDER BY name").to_dict("records")]
+    [row] = studies
+    assert build(StudyConfig, json.loads(row["config"])) == config
+    assert (row["study"], row["source"], row["reference_scale"], row["model"], row["analysed"]) == (
+        "inv", "again.yaml", 20, plan.recipe.model, "digest")
+    item = plan.datasets["pixel-classname-cfg2"]
+    assert configs == [{"study": "inv", "name": "pixel-classname-cfg2", "dataset": item.name,
+                        "generator": "mini-pixel", "cfg": 2.0, "prompts": "classname",
+                        "seed": item.generate.seed, "per_class": item.generate.per_class}]
+    expected = {c.name: c for c in plan.curves}
+    assert [r["name"] for r in curves] == sorted(expected)
+    for r in curves:
+        c = expected[r["name"]]
+        assert r == {"study": "inv", "name": c.name, "curve": c.key, "world": "mini",
+                     "data": c.data.name, "model": plan.recipe.model, "kind": c.kind,
+                     "config": c.config, "real_images": c.data.real_images}
+    assert {r["kind"] for r in curves} == {"real", "syn", "mix"}
+    assert {r["config"] for r in curves} == {None, "pixel-classname-cfg2"}
+
+
+OOD_K = 0.2
+
+
+def fake_run_with_ood(task) -> RunRecord:
+    """``fake_run`` plus an OOD set whose loss follows another law (k = 0.2), so a fit that reads
+    the wrong set returns the wrong k."""
+    record = fake_run(task)
+    total = task.data.sizes(task.scale)[0]
+    loss = 3.0 * (total / 100) ** -OOD_K
+    per_class = [{"class_id": c, "loss": loss, "top1": 0.5, "n": 10} for c in range(10)]
+    record.sets["digits"] = SetMetrics(loss, 0.5, 100, per_class)
+    return record
+
+
+def test_every_curve_is_fitted_on_every_set_with_its_exchange_rate(tmp_path, monkeypatch):
+    """With OOD sets and exchange rates on: each curve is fitted on val and each OOD set (each set
+    with its own k), per class on val, and the synthetic curve gets its exchange rate against
+    the real one on every set."""
+    workspace = Workspace(tmp_path)
+    real = dict(BASE["curves"][0], seeds=[0])
+    config = study(ood=["digits"], analysis={"exchange": True}, curves=[real, BASE["curves"][1]])
+    plan = build_plan(config, workspace)
+    dataset = plan.datasets["pixel-classname-cfg2"]
+    dataset.path.mkdir(parents=True)  # a finished dataset, without generating it
+    (dataset.path / "config.json").write_text("{}")
+    assert dataset.done
+    monkeypatch.setattr(runner, "_generate", lambda *args: None)
+    monkeypatch.setattr(runner, "_measure", lambda *args: None)
+    monkeypatch.setattr(runner, "execute_run", lambda task, quiet=True: fake_run_with_ood(task))
+    report = run(config, workspace)
+    assert report.failed == []
+    with workspace.store() as store:
+        fits = store.query("SELECT curve, set_name, law, result FROM fits")
+        classes = store.query("SELECT DISTINCT curve, set_name FROM class_fits")
+        rates = store.query("SELECT DISTINCT synthetic, real, set_name FROM exchange_rates")
+    keys = {c.name: c.key for c in plan.curves}
+    k = {(r.curve, r.set_name): json.loads(r.result)["k"] for r in fits.itertuples()}
+    assert set(fits["law"]) == {"power"}
+    assert sorted(keys) == ["real", "syn"] and len(fits) == 4
+    assert set(k) == {(keys[c], s) for c in ("real", "syn") for s in ("val", "digits")}
+    for (_, set_name), value in k.items():
+        assert value == pytest.approx(K if set_name == "val" else OOD_K, abs=1e-9)
+    assert set(classes["set_name"]) == {"val"}
+    assert set(classes["curve"]) == {keys["real"], keys["syn"]}
+    assert sorted(rates.itertuples(index=False, name=None)) == [
+        (keys["syn"], keys["real"], "digits"), (keys["syn"], keys["real"], "val")]
+
+
+def test_the_clip_section_gets_the_study_and_reports_what_it_made(tmp_path, monkeypatch):
+    """The study hands its CLIP section the study's world, workspace, store and pool; what the
+    section made is counted per stage, and an item that fails inside it is recorded under the
+    study like any other."""
+    import dataclasses
+
+    from synscale.clip import study as clip_study
+
+    workspace = Workspace(tmp_path)
+    plan = build_plan(study(**REAL_ONLY), workspace)
+    section = object()
+    plan = dataclasses.replace(plan, study=plan.study.model_copy(update={"clip": section,
+                                                                        "world_root": "/data/mini"}))
+    pool, log, seen = TaskPool("local", 1, 1), (lambda m: None), {}
+
+    def section_run(*args):
+        seen["args"] = args
+        attempt = args[6]
+        with attempt("clip-train", "run-1", {"scale": 5}):
+            raise RuntimeError("no captions")
+        return {"clip-generate": 2, "clip-train": 1}
+
+    monkeypatch.setattr(clip_study, "run_clip_section", section_run)
+    report = runner.StudyReport("inv")
+    with workspace.store() as store:
+        runner._clip(plan, store, pool, report, True, log)
+        failures = store.query("SELECT study, stage, item, config, error FROM study_failures")
+        assert seen["args"] == (section, "mini", "/data/mini", workspace, store, pool, seen["args"][6],
+                                True, log)
+    assert report.made == {"clip-generate": 2, "clip-train": 1}
+    assert failures.to_dict("records") == [{"study": "inv", "stage": "clip-train", "item": "run-1",
+                                            "config": '{"scale": 5}',
+                                            "error": "RuntimeError: no captions"}]
+    assert report.failed == [{"stage": "clip-train", "item": "run-1", "error": "RuntimeError: no captions"}]
