@@ -226,7 +226,7 @@ def test_a_dataset_is_named_by_the_generators_resolved_options_and_weights(
     (["--per-class", "0"], "--per-class"),
     (["--steps", "0"], "steps"),
     (["--prompts", "no-such-strategy"], "unknown prompt strategy"),
-    (["--engine", "local", "--workers", "2"], "--engine ray"),
+    (["--engine", "local", "--address", "ray://head:10001"], "--address needs --engine ray"),
 ])
 def test_bad_input_is_one_line_and_exit_2(flags, message, tmp_path, cli):
     base = ["generate", "--per-class", "2", "--workspace", str(tmp_path), "--quiet",

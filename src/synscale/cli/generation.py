@@ -43,12 +43,13 @@ def generate(
         min=0, help="Dataset seed (prompts and per-image seeds).", show_default="0")] = None,
     steps: Annotated[int | None, typer.Option(
         min=1, help="Sampling steps.", show_default="the generator's")] = None,
-    engine: Annotated[Engine, typer.Option(help="local (one process) or ray (Ray Data actor pool).")] = "local",
+    engine: Annotated[Engine, typer.Option(help="local (worker processes on this machine) or ray (Ray Data actor pool).")] = "local",
     workers: Annotated[int | None, typer.Option(
-        min=1, max=4096, help="Ray actors (--engine ray).", show_default="one per GPU, else 1")] = None,
+        min=1, max=4096, help="Worker processes (local) or Ray actors (ray).",
+        show_default="local: cores / threads; ray: one per GPU, else 1")] = None,
     address: Annotated[str | None, typer.Option(help="Address of a running Ray cluster (--engine ray).")] = None,
     threads: Annotated[int | None, typer.Option(
-        min=1, max=1024, help="Torch threads per worker.", show_default="torch's")] = None,
+        min=1, max=1024, help="Torch threads per worker.", show_default="local: 1, or cores / --workers; ray: cores / workers")] = None,
     config: Annotated[Path | None, typer.Option(
         help="YAML file of a GenerateConfig (flags and --set override its keys).")] = None,
     set_: SetOpt = None,

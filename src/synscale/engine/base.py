@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import torch
 
-from synscale.errors import ConfigError
+from synscale import errors
+from synscale.errors import ConfigError, SynscaleError
 from synscale.generators.stage.plan import Batch, GeneratorSpec
 from synscale.generators.stage.render import Rendered
 from synscale.registry import Registry
@@ -49,3 +50,17 @@ def default_threads(workers: int) -> int:
 
 def pin_threads(threads: int) -> None:
     torch.set_num_threads(threads)
+
+
+def describe_error(exc: SynscaleError) -> str:
+    """A worker's user error as text: exception classes with their own arguments do not pickle."""
+    return f"{type(exc).__name__}:{exc}"
+
+
+def rebuild_error(described: str) -> SynscaleError:
+    """The driver-side twin of a worker's user error (same class where it takes a message)."""
+    name, _, message = described.partition(":")
+    cls = getattr(errors, name, SynscaleError)
+    if not (isinstance(cls, type) and issubclass(cls, SynscaleError)) or cls is errors.UnknownNameError:
+        cls = errors.ConfigError
+    return cls(message)

@@ -16,8 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from synscale import errors
-from synscale.engine.base import ENGINES, Engine, default_threads, pin_threads
+from synscale.engine.base import (
+    ENGINES,
+    Engine,
+    default_threads,
+    describe_error,
+    pin_threads,
+    rebuild_error,
+)
 from synscale.errors import SynscaleError
 from synscale.generators.stage.plan import Batch, GeneratorSpec
 from synscale.generators.stage.render import Rendered, render_batch, settings_json
@@ -38,7 +44,7 @@ class GeneratorActor:
             self.generator = spec.build()
             self.settings = settings_json(self.generator)
         except SynscaleError as exc:
-            self.error = _describe(exc)
+            self.error = describe_error(exc)
 
     def __call__(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out: dict[str, list[Any]] = {key: [] for key in COLUMNS}
@@ -48,10 +54,10 @@ class GeneratorActor:
                           [int(s) for s in seeds], [float(c) for c in cfgs] or None)
             try:
                 if self.error:
-                    raise _rebuild(self.error)
+                    raise rebuild_error(self.error)
                 rendered = render_batch(self.generator, batch, self.cfg, self.settings)
             except SynscaleError as exc:
-                _append(out, batch.index, [-1], [b""], [""], "", _describe(exc))
+                _append(out, batch.index, [-1], [b""], [""], "", describe_error(exc))
                 continue
             _append(out, rendered.batch, rendered.ids, rendered.pngs, rendered.hashes,
                     rendered.settings, "")
@@ -70,19 +76,6 @@ def _append(out: dict[str, list[Any]], batch: int, ids: list[int], pngs: list[by
     out["sha256"] += hashes
     out["settings"] += [settings] * len(ids)
     out["error"] += [error] * len(ids)
-
-
-def _describe(exc: SynscaleError) -> str:
-    return f"{type(exc).__name__}:{exc}"
-
-
-def _rebuild(described: str) -> SynscaleError:
-    """The driver-side twin of a worker's user error (same class where it takes a message)."""
-    name, _, message = described.partition(":")
-    cls = getattr(errors, name, SynscaleError)
-    if not (isinstance(cls, type) and issubclass(cls, SynscaleError)) or cls is errors.UnknownNameError:
-        cls = errors.ConfigError
-    return cls(message)
 
 
 @ENGINES.register("ray")
@@ -131,7 +124,7 @@ class RayEngine(Engine):
         current: Rendered | None = None
         for row in dataset.iter_rows():
             if row["error"]:
-                raise _rebuild(str(row["error"]))
+                raise rebuild_error(str(row["error"]))
             if current is None or current.batch != row["batch"]:
                 if current is not None:
                     yield current
