@@ -4,6 +4,8 @@ process's resident memory; a synthetic mini dataset to train on."""
 from __future__ import annotations
 
 import json
+import os
+import platform
 import resource
 import subprocess
 import sys
@@ -60,3 +62,19 @@ def rss_mb() -> float:
 def peak_rss_mb() -> float:
     """This process's peak resident memory so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_name() -> str:
+    try:
+        return next(line.split(":", 1)[1].strip() for line in
+                    Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def made_by() -> str:
+    """The first line of a table in docs/measured/: the command that wrote it, the date, the
+    machine and how busy it was."""
+    return (f"<!-- made by: {' '.join(['python', *sys.argv])} ({time.strftime('%Y-%m-%d')}, "
+            f"{cpu_name()}, {os.cpu_count()} logical CPUs, load average "
+            f"{os.getloadavg()[0]:.1f}) -->")

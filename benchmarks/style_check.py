@@ -26,12 +26,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 import torch
 from generation_quality import save_grid, strategy_prompts
+from machine import made_by
 
 from synscale.data.datasets import LabeledImages
 from synscale.generators import GENERATORS
@@ -85,12 +84,9 @@ def check_family(name: str, options: dict, cfgs: list[float], world, reference, 
             "classname_at_best": best}
 
 
-def markdown(result: dict[str, object], families: list[str]) -> str:
-    lines = [(f"<!-- made by: {result['command']} ({result['date']}, load average "
-             f"{result['load_average_1min']}) -->"), "",
-             "Style probe accuracy on sets it never saw: " + ", ".join(
-                 f"`{k}` {v:.3f}" for k, v in result["probe_held_out"].items()) + ".", "",
-             "| CFG | " + " | ".join(f"{f} recognizability | {f} diversity" for f in families) + " |",
+def cfg_table(result: dict[str, object], families: list[str]) -> list[str]:
+    """Recognizability and diversity of ``classname`` images at each CFG, the best CFG in bold."""
+    lines = ["| CFG | " + " | ".join(f"{f} recognizability | {f} diversity" for f in families) + " |",
              "|---|" + "---|---|" * len(families)]
     tables = {f: {r["cfg"]: r for r in result[f]["table"]} for f in families}
     for cfg in sorted({c for t in tables.values() for c in t}):
@@ -101,6 +97,14 @@ def markdown(result: dict[str, object], families: list[str]) -> str:
             cells += ([f"{mark}{row['recognizability']:.3f}{mark}", f"{row['diversity']:.3f}"]
                       if row else ["", ""])
         lines.append(f"| {cfg:g} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(result: dict[str, object], families: list[str]) -> str:
+    lines = [result["made_by"], "",
+             "Style probe accuracy on sets it never saw: " + ", ".join(
+                 f"`{k}` {v:.3f}" for k, v in result["probe_held_out"].items()) + ".", "",
+             *cfg_table(result, families)]
     lines += ["", ("| family (best CFG) | prompt | in the asked style | handwritten | rendition | "
               "sketch | recognizability | diversity |"), "|---|---|---|---|---|---|---|---|"]
     for f in families:
@@ -121,6 +125,13 @@ def markdown(result: dict[str, object], families: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tradeoff_markdown(result: dict[str, object], families: list[str]) -> str:
+    """The README's CFG trade-off table: the CFG table of ``families`` alone."""
+    return (f"{result['made_by']}\n\n`classname` prompts, 50 images per class, seeds "
+            "0-499; recognizability by the reference classifier trained on real `train`; the best "
+            "CFG in bold.\n\n" + "\n".join(cfg_table(result, families)) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default="mini-pixel,mini-latent,mini-masked")
@@ -130,6 +141,9 @@ def main() -> None:
     parser.add_argument("--workspace", default="workspace/bench")
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--grid-dir", default=None)
+    parser.add_argument("--tradeoff-markdown", default=None,
+                        help="Also write the CFG table of --tradeoff-families to this file.")
+    parser.add_argument("--tradeoff-families", default="mini-pixel,mini-latent")
     args = parser.parse_args()
     torch.set_num_threads(2)
     world = get_world("mini")
@@ -142,16 +156,17 @@ def main() -> None:
 
 
     result: dict[str, object] = {"benchmark": "style_check", "per_class": PER_CLASS,
-                                 "command": " ".join(["python", *sys.argv]),
-                                 "date": time.strftime("%Y-%m-%d"),
-                                 "load_average_1min": round(os.getloadavg()[0], 1),
                                  "probe_held_out": probe.held_out}
     for name in families:
         options = ({"weights": str(Path(args.weights_root) / name.removeprefix("mini-"))}
                    if args.weights_root else {})
         result[name] = check_family(name, options, cfgs, world, reference, probe, grid_dir)
+    result["made_by"] = made_by()  # the load average of the run's last minute
     if args.markdown:
         Path(args.markdown).write_text(markdown(result, families))
+    if args.tradeoff_markdown:
+        chosen = [f for f in args.tradeoff_families.split(",") if f in families]
+        Path(args.tradeoff_markdown).write_text(tradeoff_markdown(result, chosen))
     print(json.dumps(result))
 
 
