@@ -8,12 +8,15 @@ order of the points does not matter; with noise, the interval holds the estimate
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synscale.errors import FitError
 from synscale.scaling.curves import Curve
 from synscale.scaling.fit import fit_curve
 
@@ -90,3 +93,38 @@ def test_the_saturating_law_is_recovered_from_its_own_points(k, floor, excess):
     fit = fit_curve(Curve("c", D, loss), law="saturating", ref_scale=ref, n_boot=0)
     assert abs(fit.k - k) < 1e-3 and abs(fit.params["E"] - floor) < 1e-3
     assert abs(fit.params["A"] * ref**-k - excess) < 1e-3 * excess
+
+
+def _power_fit(dof: int):
+    D = np.geomspace(100, 1e5, dof + 2)
+    noise = np.random.default_rng(dof).normal(0, 0.05, len(D))
+    return fit_curve(power_curve(0.4, 1.0, 1e3, list(D), noise), ref_scale=1e3)
+
+
+def test_draws_of_an_exact_fit_follow_its_multivariate_t():
+    """An exact (power-law) fit draws theta + z sqrt(dof / chi2): centred on the estimate, with
+    the covariance of a t distribution, cov x dof / (dof - 2); the same seed, the same draws."""
+    fit = _power_fit(dof=5)
+    draws = fit.draws(40000, seed=3)
+    assert draws.shape == (40000, 2)
+    assert np.allclose(draws.mean(axis=0), fit.theta, atol=4 * np.sqrt(np.diag(fit.cov) * 5 / 3 / 40000))
+    assert np.allclose(np.cov(draws.T), fit.cov * 5 / 3, rtol=0.1)
+    assert np.array_equal(fit.draws(50, seed=3), fit.draws(50, seed=3))
+    assert not np.array_equal(fit.draws(50, seed=3), fit.draws(50, seed=4))
+
+
+def test_draws_of_a_bootstrapped_fit_are_its_replicates():
+    """A fit with bootstrap replicates draws among them, every one of them (the first too),
+    and needs at least two; the same seed, the same draws."""
+    fit = dataclasses.replace(_power_fit(dof=4), cov=None)
+    samples = np.arange(6.0).reshape(3, 2)
+    boot = dataclasses.replace(fit, samples=samples)
+    draws = boot.draws(300, seed=1)
+    assert {tuple(d) for d in draws} == {tuple(s) for s in samples}
+    assert np.array_equal(boot.draws(20, seed=1), boot.draws(20, seed=1))
+    assert not np.array_equal(boot.draws(20, seed=1), boot.draws(20, seed=2))
+    assert {tuple(d) for d in dataclasses.replace(fit, samples=samples[:2]).draws(100)} == {
+        tuple(s) for s in samples[:2]}
+    for few in (None, samples[:1]):
+        with pytest.raises(FitError, match="carries no parameter uncertainty"):
+            dataclasses.replace(fit, samples=few).draws(5)
