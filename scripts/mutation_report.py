@@ -54,6 +54,7 @@ CORE: dict[str, list[str]] = {
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
           37: "type check", None: "not checked"}
+ALIVE = ("survived", "no tests", "suspicious")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
                              "e.g. 'synscale.data.subsets.*'; the report still lists every area")
     parser.add_argument("--keep-tree", action="store_true",
                         help="reuse the worktree and mutmut's stats of the last run (no new snapshot)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the worktree and its verdicts; bring its tests up to HEAD and test "
+                             "only the mutants not checked yet or left alive (killed stay killed)")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--json", help="also write the scores to this JSON file")
     args = parser.parse_args(argv)
@@ -75,11 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     areas = args.area or list(CORE)
     if args.command == "run":
         start = time.monotonic()
-        if not (args.keep_tree and tree.is_dir()):
+        if not ((args.keep_tree or args.resume) and tree.is_dir()):
             snapshot(tree)
-        patterns = [p for a in areas for p in CORE[a]]
-        if args.pattern:
-            patterns = args.pattern
+        patterns = args.pattern or [p for a in areas for p in CORE[a]]
+        if args.resume:
+            refresh_tests(tree)
+            # Named mutants are tested again whatever their verdict: name only the open ones.
+            patterns = [k for k, v in mutant_keys(tree).items() if any(fnmatch.fnmatch(k, p) for p in patterns)
+                        and STATUS.get(v, "suspicious") in ("not checked", *ALIVE)]
         # mutmut runs at niceness NICE (not NICE more than ours: `nice make mutation` stays NICE).
         raise_by = max(0, NICE - os.nice(0))
         subprocess.run(["nice", "-n", str(raise_by), str(MUTMUT), "run", "--max-children",
@@ -104,6 +111,16 @@ def snapshot(tree: Path) -> None:
     print(f"snapshot: {head[:12]} in {tree}")
 
 
+def refresh_tests(tree: Path) -> None:
+    """HEAD's tests in the worktree and in mutmut's copy of it (mutmut never copies them again)."""
+    for target in (tree, tree / "mutants"):
+        archive = subprocess.run(["git", "archive", "HEAD", "tests"], cwd=REPO, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    head = subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True)
+    print(f"tests of {head.strip()} in {tree}")
+
+
 def mutant_keys(tree: Path) -> dict[str, int | None]:
     """Every mutant's name and exit code (None: not checked)."""
     keys: dict[str, int | None] = {}
@@ -122,7 +139,7 @@ def report(tree: Path, areas: list[str]) -> dict[str, object]:
             rows.append({"area": area, "module": module, **counts, "score": _score(counts)})
             totals.update(counts)
             survivors += [k for k, v in chosen.items() if _module(k) == module
-                          and STATUS.get(v, "suspicious") in ("survived", "no tests", "suspicious")]
+                          and STATUS.get(v, "suspicious") in ALIVE]
     print(f"\n{'area':<26} {'module':<34} {'mutants':>7} {'killed':>6} {'timeout':>7} "
           f"{'alive':>5} {'no test':>7} {'unrun':>5} {'score':>6}")
     for r in rows:
