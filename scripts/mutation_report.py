@@ -28,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
 NICE = 15  # mutmut takes the CPU that others leave idle
+SAMPLE_ABOVE = 100
 
 # Area -> mutant-name patterns (module path, then x_<function> or xǁ<Class>ǁ<method>).
 CORE: dict[str, list[str]] = {
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true",
                         help="keep the worktree and its verdicts; bring its tests up to HEAD and test "
                              "only the mutants not checked yet or left alive (killed stay killed)")
+    parser.add_argument("--sample", type=int, default=1, metavar="N",
+                        help="with --resume: of a module's unchecked mutants, when it has more than "
+                             f"{SAMPLE_ABOVE}, test only every N-th (by mutant number); a sample, "
+                             "when a whole run does not fit in the time there is")
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--json", help="also write the scores to this JSON file")
     args = parser.parse_args(argv)
@@ -85,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.resume:
             refresh_tests(tree)
             # Named mutants are tested again whatever their verdict: name only the open ones.
-            patterns = [k for k, v in mutant_keys(tree).items() if any(fnmatch.fnmatch(k, p) for p in patterns)
-                        and STATUS.get(v, "suspicious") in ("not checked", *ALIVE)]
+            patterns = open_mutants(tree, patterns, args.sample)
         # mutmut runs at niceness NICE (not NICE more than ours: `nice make mutation` stays NICE).
         raise_by = max(0, NICE - os.nice(0))
         subprocess.run(["nice", "-n", str(raise_by), str(MUTMUT), "run", "--max-children",
@@ -109,6 +113,17 @@ def snapshot(tree: Path) -> None:
     subprocess.run(["git", "worktree", "prune"], cwd=REPO, check=True)
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), head], cwd=REPO, check=True)
     print(f"snapshot: {head[:12]} in {tree}")
+
+
+def open_mutants(tree: Path, patterns: list[str], sample: int) -> list[str]:
+    """The mutants matching ``patterns`` left alive, and those not checked yet (every ``sample``-th
+    of a module with more than SAMPLE_ABOVE of them)."""
+    keys = {k: STATUS.get(v, "suspicious") for k, v in mutant_keys(tree).items()
+            if any(fnmatch.fnmatch(k, p) for p in patterns)}
+    unchecked = Counter(_module(k) for k, status in keys.items() if status == "not checked")
+    return [k for k, status in keys.items() if status in ALIVE or (
+        status == "not checked" and (unchecked[_module(k)] <= SAMPLE_ABOVE
+                                     or int(k.rsplit("_", 1)[1]) % sample == 0))]
 
 
 def refresh_tests(tree: Path) -> None:
