@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import math
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +152,26 @@ def test_a_class_plan_makes_each_class_its_count_with_its_settings(mini_world, p
         alone = Plan.build(GenerateConfig(cfg=2.0, seed=seed, class_plan=[e]), mini_world, None)
         mine = [r.prompt for r in plan.rows if r.class_id == e["class_id"]]
         assert mine == [r.prompt for r in alone.rows]
+
+
+@pytest.mark.parametrize(("prompts", "options"), [("clip_templates_80", {}),
+                                                  ("classname_hypernyms", {"levels": 2})])
+def test_a_class_plans_prompts_follow_the_dataset_seed_and_prompt_options(mini_world, prompts, options):
+    """A class plan's prompts are those of the strategy with the dataset's seed and prompt options:
+    the same table as a dataset without a plan, and another seed picks other prompts."""
+    from synscale.prompts import assign_prompts
+
+    rows = [{"class_id": 1, "count": 4, "prompts": prompts}, {"class_id": 6, "count": 3, "prompts": prompts}]
+    texts = {}
+    for seed in (0, 1):
+        config = GenerateConfig(seed=seed, class_plan=rows, prompt_options=options)
+        planned = Plan.build(config, mini_world, None).rows
+        table = assign_prompts(mini_world, prompts, 4, seed, classes=[1, 6], **options).to_pydict()
+        expected = [p for c, p in zip(table["class_id"], table["prompt"]) if c == 1] + [
+            p for c, p in zip(table["class_id"], table["prompt"]) if c == 6][:3]
+        texts[seed] = [r.prompt for r in planned]
+        assert texts[seed] == expected and all(isinstance(t, str) for t in texts[seed])
+    if prompts == "clip_templates_80":
+        assert texts[0] != texts[1]
+    else:
+        assert all(t.endswith("whole number") for t in texts[0])  # two levels of hypernyms
