@@ -15,14 +15,14 @@ import tarfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import torch
-from PIL import Image
-from webdataset import TarWriter
+from typing import TYPE_CHECKING, Any
 
 from synscale.errors import DataError
+
+# Images are encoded and decoded (torch, PIL, webdataset) only where they are made and used:
+# checking a shard against its recorded hashes reads the tar's bytes and nothing more.
+if TYPE_CHECKING:
+    import torch
 
 SHARD_SUFFIX = ".tar"
 
@@ -44,6 +44,9 @@ def sample_key(image_id: int) -> str:
 
 def encode_png(image: torch.Tensor) -> bytes:
     """uint8 ``[C, H, W]`` (C = 1 or 3) -> PNG bytes, the same bytes for the same pixels."""
+    import numpy as np
+    from PIL import Image
+
     array = image.numpy()
     pil = Image.fromarray(array[0], "L") if array.shape[0] == 1 else \
         Image.fromarray(np.ascontiguousarray(array.transpose(1, 2, 0)), "RGB")
@@ -54,6 +57,10 @@ def encode_png(image: torch.Tensor) -> bytes:
 
 def decode_png(data: bytes, channels: int) -> torch.Tensor:
     """PNG bytes -> uint8 ``[channels, H, W]`` (colour converted to grey or back as needed)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as pil:
         array = np.array(pil.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     array = array[None] if channels == 1 else array.transpose(2, 0, 1)
@@ -62,6 +69,8 @@ def decode_png(data: bytes, channels: int) -> torch.Tensor:
 
 def png_shape(data: bytes) -> tuple[int, int, int]:
     """(channels, height, width) of a PNG written by ``encode_png``."""
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as pil:
         return (1 if pil.mode == "L" else 3), pil.height, pil.width
 
@@ -72,6 +81,8 @@ def sha256(data: bytes) -> str:
 
 def write_shard(path: Path, samples: Iterable[Sample]) -> None:
     """Write ``samples`` to ``path`` atomically (temporary file, fsync, rename)."""
+    from webdataset import TarWriter
+
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as handle:
         with TarWriter(handle, encoder=False, mtime=0, user="synscale", group="synscale") as writer:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-
-import torch
+from typing import TYPE_CHECKING
 
 from synscale import errors
 from synscale.errors import ConfigError, SynscaleError
-from synscale.generators.stage.plan import Batch, GeneratorSpec
-from synscale.generators.stage.render import Rendered
 from synscale.registry import Registry
+
+if TYPE_CHECKING:
+    from synscale.generators.stage.plan import Batch, GeneratorSpec
+    from synscale.generators.stage.render import Rendered
 
 
 class Engine(ABC):
@@ -49,6 +50,8 @@ def default_threads(workers: int) -> int:
 
 
 def pin_threads(threads: int) -> None:
+    import torch  # in the workers that render: choosing an engine needs no torch
+
     torch.set_num_threads(threads)
 
 

@@ -8,31 +8,13 @@ Chunks of a fixed size make it byte-identical across batch sizes and workers (``
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from diffusers import DPMSolverMultistepScheduler
-from pydantic import Field
 
-from synscale.config import FrozenConfig
 from synscale.generators.base import per_image_generators
 from synscale.generators.mini.chunked import ChunkedSampler
 from synscale.generators.mini.diffusion import MiniDiffusion, MiniDiffusionConfig
-
-
-class SamplerSettings(FrozenConfig):
-    """Everything about sampling that changes an image's bytes besides prompt, seed and CFG."""
-
-    scheduler: Literal["dpmsolver++"] = "dpmsolver++"
-    steps: int = Field(8, gt=0)
-    chunk: int = Field(128, gt=0)
-    # Guidance runs while the diffusion time t >= guidance_stop * T and stops after: at high noise
-    # it picks class and shape; at low noise it only over-sharpens strokes into artefacts, which
-    # the reference classifier reads as *more* diversity at high CFG (with guidance on every step,
-    # diversity rose again from CFG 4 to 8 in both families; stopping at 0.5 it falls through CFG
-    # 8, see the quality table in docs/generation.md). 0 guides every step. Also saves one pass
-    # per step after.
-    guidance_stop: float = Field(0.5, ge=0, le=1)
+from synscale.generators.mini.sampler_settings import SamplerSettings
 
 
 def make_scheduler(config: MiniDiffusionConfig, steps: int) -> DPMSolverMultistepScheduler:

@@ -6,17 +6,18 @@ contract. Options other than ``weights`` are the family's sampler settings.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from synscale.config import FrozenConfig, build
 from synscale.errors import ConfigError
 from synscale.generators.base import GENERATORS, Generator
-from synscale.generators.mini.chunked import ChunkedSampler
-from synscale.generators.mini.diffusion_sampler import Sampler, SamplerSettings
-from synscale.generators.mini.masked_sampler import MaskedSampler, MaskedSamplerSettings
+from synscale.generators.mini.sampler_settings import MaskedSamplerSettings, SamplerSettings
 from synscale.generators.mini.weights import WEIGHTS_FILE, file_sha256, load_mini, shipped_weights
+
+if TYPE_CHECKING:  # the models and samplers import torch: a generator's identity needs neither
+    import torch
+
+    from synscale.generators.mini.chunked import ChunkedSampler
 
 
 class MiniGenerator(Generator):
@@ -25,7 +26,6 @@ class MiniGenerator(Generator):
 
     family: str
     settings_class: type[FrozenConfig] = SamplerSettings
-    sampler_class: type[ChunkedSampler] = Sampler
     image_size = 16
     channels = 1
     serves = ((16, 1),)  # the mini world's format only
@@ -38,7 +38,7 @@ class MiniGenerator(Generator):
                               f"not {self.family!r}")
         self.name = f"mini-{self.family}"
         self.sampler_settings = self._sampler_settings(sampling)
-        self.sampler = self.sampler_class(self.model, self.sampler_settings)
+        self.sampler = self._make_sampler()
         self._weights_sha256 = file_sha256(folder / WEIGHTS_FILE)
         self.record = record
 
@@ -59,12 +59,19 @@ class MiniGenerator(Generator):
     def _sampler_settings(cls, options: dict[str, Any]) -> FrozenConfig:
         return build(cls.settings_class, options, source=f"mini-{cls.family}")
 
+    def _make_sampler(self) -> ChunkedSampler:
+        from synscale.generators.mini.diffusion_sampler import Sampler
+
+        return Sampler(self.model, self.sampler_settings)
+
     def generate(self, prompts: list[str], seeds: list[int], cfg_scale: float) -> torch.Tensor:
         if cfg_scale < 0:
             raise ConfigError(f"CFG scale must be >= 0, got {cfg_scale}")
         return self.sampler.sample(list(prompts), [int(s) for s in seeds], float(cfg_scale))
 
     def settings(self) -> dict[str, Any]:
+        import torch
+
         return {"generator": self.name, "weights_sha256": self._weights_sha256,
                 "resolution": self.image_size, "dtype": "float32",
                 "torch": torch.__version__.split("+")[0], **self.sampler_settings.model_dump()}
@@ -90,4 +97,8 @@ class MiniMaskedGenerator(MiniGenerator):
 
     family = "masked"
     settings_class = MaskedSamplerSettings
-    sampler_class = MaskedSampler
+
+    def _make_sampler(self) -> ChunkedSampler:
+        from synscale.generators.mini.masked_sampler import MaskedSampler
+
+        return MaskedSampler(self.model, self.sampler_settings)

@@ -12,31 +12,13 @@ on (prompt, seed, CFG, settings), never on its batch.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
-from pydantic import Field
 
-from synscale.config import FrozenConfig
 from synscale.generators.base import per_image_generators
 from synscale.generators.mini.chunked import ChunkedSampler
 from synscale.generators.mini.masked import MiniMasked
-
-
-class MaskedSamplerSettings(FrozenConfig):
-    """Everything about sampling that changes an image's bytes besides prompt, seed and CFG."""
-
-    scheduler: Literal["maskgit"] = "maskgit"
-    steps: int = Field(8, gt=0)
-    chunk: int = Field(128, gt=0)
-    temperature: float = Field(1.0, gt=0)  # of the token distribution
-    # Gumbel noise on confidences, annealed linearly to 0 (MaskGIT's choice temperature): without
-    # it the most likely tokens are always kept first and samples lose their variety.
-    choice_temperature: float = Field(2.0, ge=0)
-    # Guidance on the steps before this share of the decoding is left, as in the diffusion
-    # families (0 guides every step, as Muse does). Stopping half-way measured the same quality at
-    # CFG <= 2, fewer broken strokes above, and 25% fewer transformer passes.
-    guidance_stop: float = Field(0.5, ge=0, le=1)
+from synscale.generators.mini.sampler_settings import MaskedSamplerSettings
 
 
 def masked_after(step: int, steps: int, length: int) -> int:

@@ -10,14 +10,14 @@ import hashlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING, Any
 
 from synscale.errors import ConfigError
-from synscale.generators.mini.families import MiniModel, build_model, config_from_json
-from synscale.generators.mini.text import Vocabulary
+
+if TYPE_CHECKING:  # the models import torch: naming weights and hashing them need none
+    import torch
+
+    from synscale.generators.mini.families import MiniModel
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -40,6 +40,8 @@ def file_sha256(path: Path) -> str:
 
 def save_mini(model: MiniModel, folder: Path, record: dict[str, Any]) -> None:
     """Write the weights and a config holding the architecture, vocabulary and ``record``."""
+    from safetensors.torch import save_file
+
     folder.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(folder / WEIGHTS_FILE))
@@ -51,6 +53,11 @@ def save_mini(model: MiniModel, folder: Path, record: dict[str, Any]) -> None:
 
 def load_mini(folder: Path) -> tuple[MiniModel, dict[str, Any]]:
     """The model in eval mode and its config record; a missing or foreign folder: ConfigError."""
+    from safetensors.torch import load_file
+
+    from synscale.generators.mini.families import build_model, config_from_json
+    from synscale.generators.mini.text import Vocabulary
+
     weights, config_file = folder / WEIGHTS_FILE, folder / CONFIG_FILE
     if not weights.is_file() or not config_file.is_file():
         raise ConfigError(f"no mini generator weights in {folder} (need {WEIGHTS_FILE} and "

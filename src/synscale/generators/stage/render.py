@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from synscale.data.shards import encode_png, sha256
 from synscale.generators.base import Generator
 from synscale.generators.stage.plan import Batch
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
 
 
 def render_batch(generator: Generator, batch: Batch, cfg: float, settings: str) -> Rendered:
+    import torch  # here, where images are made: engines and reruns of finished work need none
+
     if batch.cfgs is None:
         images = list(_generate(generator, batch.prompts, batch.seeds, cfg))
     else:  # a class plan gave classes their own CFG: one call per CFG, images kept in batch order
@@ -54,6 +57,8 @@ def render_batch(generator: Generator, batch: Batch, cfg: float, settings: str) 
 
 
 def _generate(generator: Generator, prompts: list[str], seeds: list[int], cfg: float) -> torch.Tensor:
+    import torch
+
     images = generator.generate(prompts, seeds, cfg)
     if images.dtype != torch.uint8 or images.shape[0] != len(prompts):
         raise RuntimeError(f"generator {generator.name!r} returned {tuple(images.shape)} "
