@@ -13,6 +13,7 @@ import pytest
 
 HEAVY = ("torch", "timm", "torchvision", "diffusers", "open_clip", "transformers", "sklearn",
          "webdataset", "scipy", "pandas", "pyarrow", "matplotlib")
+MANIFEST_READERS = ("pandas", "pyarrow")  # the generate rerun reads the Parquet manifest
 PROBE = f"""
 import json, sys
 from synscale.cli.app import run
@@ -44,6 +45,15 @@ def test_a_rerun_of_a_finished_curve_imports_no_heavy_library(tiny_workspace: Pa
     fast = ["--set", "recipe.schedule.small_iterations=10", "--set", "recipe.schedule.large_iterations=12",
             "--set", "recipe.schedule.min_iterations=5"]
     assert imported_heavy(["train", "--scales", "20,40", "-w", str(tiny_workspace), "--quiet", *fast]) == []
+
+
+def test_a_rerun_of_a_finished_dataset_imports_no_model_library(tiny_workspace: Path):
+    """The rerun checks every shard against the manifest's hashes (plain tar and sha256) and
+    names the dataset from the generator's identity (weights hash and sampler settings): no
+    torch, webdataset or diffusers. Reading the manifest still takes pandas and pyarrow."""
+    heavy = imported_heavy(["generate", "--per-class", "2", "--set", "batch_size=10",
+                            "--set", "shard_size=20", "-w", str(tiny_workspace), "--quiet"])
+    assert [m for m in heavy if m not in MANIFEST_READERS] == []
 
 
 def test_the_probe_sees_a_heavy_import():
