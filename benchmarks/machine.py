@@ -75,6 +75,5 @@ def cpu_name() -> str:
 def made_by() -> str:
     """The first line of a table in docs/measured/: the command that wrote it, the date, the
     machine and how busy it was."""
-    return (f"<!-- made by: {' '.join(['python', *sys.argv])} ({time.strftime('%Y-%m-%d')}, "
-            f"{cpu_name()}, {os.cpu_count()} logical CPUs, load average "
-            f"{os.getloadavg()[0]:.1f}) -->")
+    return (f"Measured by `{' '.join(['python', *sys.argv])}` on {time.strftime('%Y-%m-%d')}: "
+            f"{cpu_name()}, {os.cpu_count()} logical CPUs, load average {os.getloadavg()[0]:.1f}.")
