@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synscale.errors import FitError
+from synscale.errors import DataError, FitError
 from synscale.scaling.curves import Curve
 from synscale.scaling.fit import fit_curve
 from synscale.scaling.laws import LAWS, BrokenLaw, SaturatingLaw, loglog_regression
@@ -253,6 +253,7 @@ def test_the_box_keeps_the_floor_below_each_replicates_smallest_loss(row, shift)
         lo, hi = law.bounds(x, y)
         assert lo.shape == hi.shape == (2, law.n_params)
         assert np.allclose(hi[:, floor], np.exp(y.min(axis=1)) * below_min)
+        assert np.all(hi[:, floor] < np.exp(y.min(axis=1)))  # strictly below
         assert np.all(lo[:, floor] == 0.0)
     lo, hi = SaturatingLaw().bounds(x, y)
     assert np.all(lo[:, 1:] == [-60.0, 0.0]) and np.all(hi[:, 1:] == [60.0, SaturatingLaw.k_max])
@@ -261,3 +262,29 @@ def test_the_box_keeps_the_floor_below_each_replicates_smallest_loss(row, shift)
     assert np.all(hi[:, 1:] == [60.0, 10.0, 10.0, x.max(), np.log(10.0)])
     lo, hi = LAWS.create("power").bounds(x, y)
     assert np.all(np.isneginf(lo)) and np.all(np.isposinf(hi)) and lo.shape == (2, 2)
+
+
+def test_the_broken_law_tries_its_break_at_every_interior_place_up_to_ten():
+    """One start per bend width at each place between interior points, at most 10 places; the
+    bend width stays within its range however wide the scales are."""
+    for n in range(6, 17):
+        x = np.linspace(0.0, 100.0, n)
+        starts = BrokenLaw().guess(x, -0.3 * x)
+        assert len(starts) == 1 + 2 * min(n - 3, 10), n
+        assert len(np.unique(starts[1:, 4])) == min(n - 3, 10)
+        assert np.all(np.exp(starts[:, 5]) <= 10.0 * (1 + 1e-12))
+        assert np.any(np.isclose(np.exp(starts[:, 5]), 10.0))  # 0.2 x 100 = 20, clipped to 10
+
+
+def test_a_prediction_keeps_its_level_and_refuses_scales_that_are_not_positive():
+    fit = _power_fit(dof=4)
+    assert fit.predict([1e3], level=0.8).level == 0.8 and fit.predict([1e3]).level == fit.level
+    narrow, wide = fit.predict([1e3], level=0.5), fit.predict([1e3], level=0.99)
+    assert wide.lower[0] < narrow.lower[0] < narrow.loss[0] < narrow.upper[0] < wide.upper[0]
+    for bad in (0.0, -5.0, float("nan"), float("inf")):
+        with pytest.raises(DataError, match="positive finite"):
+            fit.predict([1e3, bad])
+    # With two bootstrap replicates (and no covariance) the spread comes from the replicates.
+    two = dataclasses.replace(fit, cov=None, samples=np.array([fit.theta, fit.theta + [0.1, 0.0]]))
+    none = dataclasses.replace(fit, cov=None, samples=None)
+    assert two.predict([1e5]).upper[0] > none.predict([1e5]).upper[0]

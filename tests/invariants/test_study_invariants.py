@@ -438,3 +438,33 @@ def test_the_clip_section_gets_the_study_and_reports_what_it_made(tmp_path, monk
                                             "config": '{"scale": 5}',
                                             "error": "RuntimeError: no captions"}]
     assert report.failed == [{"stage": "clip-train", "item": "run-1", "error": "RuntimeError: no captions"}]
+
+
+def test_status_follows_each_dataset_through_generation_and_measurement(tmp_path):
+    """A dataset is pending, then failed (with the failure recorded under its stage), then done,
+    for generation and for measurement by this study's reference at its images per class."""
+    workspace = Workspace(tmp_path)
+    config = study(curves=[BASE["curves"][1]])
+    plan = build_plan(config, workspace)
+    item = plan.datasets["pixel-classname-cfg2"]
+    name, log = "pixel-classname-cfg2", (lambda m: None)
+    empty = {"done": [], "failed": [], "pending": [name]}
+    assert plan.status(None)["generate"] == plan.status(None)["measure"] == empty
+    with workspace.store() as store:
+        report = runner.StudyReport("inv")
+        runner._fail(store, plan, report, "generate", name, {}, "disk full", log)
+        assert plan.status(store)["generate"] == {"done": [], "failed": [name], "pending": []}
+        assert plan.status(store)["measure"] == empty
+        item.path.mkdir(parents=True)
+        (item.path / "config.json").write_text("{}")
+        runner._clear_failure(store, "inv", "generate", name)
+        runner._fail(store, plan, report, "measure", name, {}, "no reference", log)
+        assert plan.status(store)["generate"] == {"done": [name], "failed": [], "pending": []}
+        assert plan.status(store)["measure"] == {"done": [], "failed": [name], "pending": []}
+        runner._clear_failure(store, "inv", "measure", name)
+        insert = "INSERT INTO dataset_metrics (dataset, measured_per_class, reference) VALUES (?, ?, ?)"
+        store.execute(insert, [item.name, 2, "another reference"])
+        store.execute(insert, [item.name, 5, plan.reference_key])
+        assert plan.status(store)["measure"] == empty  # not by this reference at 2 per class
+        store.execute(insert, [item.name, 2, plan.reference_key])
+        assert plan.status(store)["measure"] == {"done": [name], "failed": [], "pending": []}
