@@ -102,15 +102,39 @@ def generation_rates(families: tuple[str, ...] = FAMILIES, images: int = LAYOUT_
         out[family] = row
     peak.sample()
     out["matmul_peak_gflops"] = round(peak.gflops, 1)
+    core = one_core_gflops_per_cpu_second()
+    out["one_core_matmul_gflops_per_cpu_second"] = round(core, 1)
     for family in families:
         row = out[family]
         for layout in layouts():
-            row[layout]["fraction_of_matmul_peak"] = round(
-                row[layout]["images_per_s"] * row["mflops_per_image"] / 1e3 / peak.gflops, 3)
+            measured = row[layout]
+            measured["fraction_of_matmul_peak"] = round(
+                measured["images_per_s"] * row["mflops_per_image"] / 1e3 / peak.gflops, 3)
+            # Per CPU-second, against one core's matmul per CPU-second: what other load on the
+            # machine does not move as much (it takes cores away, not work per CPU-second).
+            measured["fraction_of_core_matmul_per_cpu_second"] = round(
+                row["mflops_per_image"] / measured["cpu_s_per_1000_images"] / core, 3)
         row["workers_speedup"] = round(row["workers"]["images_per_s"]
                                        / row["one_process_2_threads_passive"]["images_per_s"], 2)
     out["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     return out
+
+
+def one_core_gflops_per_cpu_second(runs: int = 5) -> float:
+    """Best fp32 ``torch.mm`` (2048²) work per CPU-second with one thread."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+        torch.mm(a, b)
+        best = float("inf")
+        for _ in range(runs):
+            start = time.process_time()
+            torch.mm(a, b)
+            best = min(best, time.process_time() - start)
+    finally:
+        torch.set_num_threads(previous)
+    return 2 * 2048**3 / best / 1e9
 
 
 def _side_by_side(family: str, processes: int, threads: int, policy: str, images: int,
@@ -155,18 +179,22 @@ def markdown(rates: dict[str, object], command: str) -> str:
     lines = [(f"<!-- made by: {command} ({time.strftime('%Y-%m-%d')}, load average "
              f"{rates['load_average_1min_start']} at the start, {rates['load_average_1min_end']} "
              "at the end) -->"), "",
-             "| layout | " + " | ".join(f"`{f}` images/s (of peak)" for f in families) + " |",
+             "| layout | " + " | ".join(f"`{f}` images/s (of peak; per CPU-s)" for f in families) + " |",
              "|---|" + "---|" * len(families)]
     for layout, label in names.items():
-        cells = [f"{rates[f][layout]['images_per_s']:,.0f} ({rates[f][layout]['fraction_of_matmul_peak']:.2f})"
-                 for f in families]
+        cells = [f"{rates[f][layout]['images_per_s']:,.0f} ({rates[f][layout]['fraction_of_matmul_peak']:.2f}; "
+                 f"{rates[f][layout]['fraction_of_core_matmul_per_cpu_second']:.2f})" for f in families]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("| default / old default | " + " | ".join(
         f"**{rates[f]['workers_speedup']:.2f}x**" for f in families) + " |")
     lines += ["", (f"CFG 2, default sampler settings, {rates['runs']} x "
                    f"{rates['images_per_process_run']:,} images per process, processes started "
                    f"together; fp32 matmul peak {rates['matmul_peak_gflops']} GFLOP/s (2048² "
-                   "`torch.mm`, every core, sampled between the layouts). MFLOPs per image: "
+                   "`torch.mm`, every core, sampled between the layouts); one core's matmul "
+                   f"{rates['one_core_matmul_gflops_per_cpu_second']} GFLOP per CPU-second. "
+                   "In brackets: the fraction of that peak the images/s reach; then the FLOPs "
+                   "done per CPU-second as a fraction of one core's matmul per CPU-second (less "
+                   "moved by other load). MFLOPs per image: "
                    + ", ".join(f"`{f}` {rates[f]['mflops_per_image']:g}" for f in families) + ".")]
     return "\n".join(lines) + "\n"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from synscale.engine import make_engine
+from synscale.engine import local, make_engine
 from synscale.engine.local import BATCHES_PER_HELPER
 from synscale.errors import ConfigError
 from synscale.generators.stage.dataset import generate_dataset
@@ -29,14 +29,17 @@ def dataset_bytes(workspace: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_two_workers_write_the_bytes_of_one_process(tmp_path):
+def test_two_workers_write_the_bytes_of_one_process(tmp_path, monkeypatch):
     assert 40 // CONFIG.batch_size >= BATCHES_PER_HELPER
     alone = make_engine("local", workers=1, threads=1)
     generate_dataset(CONFIG, Workspace(tmp_path / "alone"), alone, quiet=True)
+    # A slow driver (the helper process is not patched), so that the helper, once started,
+    # renders some of the batches however long its start takes on a busy machine.
+    render = local.render_batch
+    monkeypatch.setattr(local, "render_batch", lambda *args: time.sleep(3) or render(*args))
     pool = make_engine("local", workers=2, threads=1)
     report = generate_dataset(CONFIG, Workspace(tmp_path / "pool"), pool, quiet=True)
     assert alone.describe()["helper_processes"] == 0
-    # The helper really rendered part of the dataset (the first batch always goes to it).
     assert report.engine["helper_processes"] == 1 and report.engine["batches_in_helpers"] >= 1
     one, two = dataset_bytes(tmp_path / "alone"), dataset_bytes(tmp_path / "pool")
     assert sorted(one) == ["card.json", "config.json", "generation.json", "manifest.parquet",

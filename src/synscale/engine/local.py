@@ -34,8 +34,9 @@ from synscale.generators.stage.plan import Batch, GeneratorSpec
 from synscale.generators.stage.render import Rendered, render_batch, settings_json
 from synscale.threads import torch_threads
 
-# A helper process costs a Python and torch start and a generator load (2-5 s on this kind of
-# machine), about what 8 batches of 250 mini images take one core: fewer are faster without it.
+# A helper process costs a Python and torch start and a generator load (2-5 s on an idle 2-core
+# machine, up to 20 s under load), about what 8 batches of 250 mini images take one core: fewer
+# are done before a helper could help.
 BATCHES_PER_HELPER = 8
 # Batches the driver may render ahead of the oldest unfinished one, per worker: bounds the
 # results held in memory while a helper is slow to start.
@@ -89,8 +90,10 @@ class LocalEngine(Engine):
 
     def _render_with(self, pool: ProcessPoolExecutor, spec: GeneratorSpec, cfg: float,
                      batches: list[Batch]) -> Iterator[Rendered]:
-        """Keep every helper busy with the next unclaimed batch, render one in the driver while
-        waiting, and yield the batches in plan order."""
+        """Keep every started helper busy with the next unclaimed batch, render one in the driver
+        otherwise, and yield the batches in plan order. A helper gets batches only once it has
+        built its generator, so the driver never waits for a start-up, only for a batch."""
+        starting = [pool.submit(_build_in_helper, spec) for _ in range(self.helpers)]
         generator = spec.build()  # after the pool exists: helpers start while this loads
         settings = settings_json(generator)
         ahead = AHEAD_PER_WORKER * self.workers
@@ -102,7 +105,8 @@ class LocalEngine(Engine):
                 for position in [p for p, future in running.items() if future.done()]:
                     done[position] = _result(running.pop(position))
                     self.helper_batches += 1
-                while len(running) < self.helpers and claimed < min(len(batches), turn + ahead):
+                ready = sum(1 for future in starting if future.done() and _result(future) is None)
+                while len(running) < ready and claimed < min(len(batches), turn + ahead):
                     running[claimed] = pool.submit(_render_in_helper, spec, cfg, batches[claimed])
                     claimed += 1
                 if turn in done:
@@ -115,7 +119,8 @@ class LocalEngine(Engine):
             yield done.pop(turn)
 
 
-def _result(future: Future[Rendered | str]) -> Rendered:
+def _result(future: Future[Any]) -> Any:
+    """A helper's result; a user error it sent back as text is raised here."""
     result = future.result()
     if isinstance(result, str):
         raise rebuild_error(result)
@@ -138,12 +143,23 @@ def _exit_with(driver: int) -> None:
     os._exit(1)
 
 
-def _render_in_helper(spec: GeneratorSpec, cfg: float, batch: Batch) -> Rendered | str:
-    """One batch in a helper process; a user error comes back as text (see ``describe_error``)."""
+def _build_in_helper(spec: GeneratorSpec) -> str | None:
+    """Load the helper's generator; a user error comes back as text (see ``describe_error``)."""
     try:
         if _helper.get("spec") != spec:
             generator = spec.build()
             _helper.update(spec=spec, generator=generator, settings=settings_json(generator))
+    except SynscaleError as exc:
+        return describe_error(exc)
+    return None
+
+
+def _render_in_helper(spec: GeneratorSpec, cfg: float, batch: Batch) -> Rendered | str:
+    """One batch in a helper process (whose generator is built)."""
+    error = _build_in_helper(spec)
+    if error is not None:
+        return error
+    try:
         return render_batch(_helper["generator"], batch, cfg, _helper["settings"])
     except SynscaleError as exc:
         return describe_error(exc)
