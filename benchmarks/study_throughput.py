@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import MatmulPeak
+from machine import MatmulPeak, cpu_name
 from train_throughput import flops_per_image, recipe, train_rate
 
 from synscale.engine.tasks import TaskPool
@@ -117,9 +117,10 @@ def table(result: dict) -> str:
     lines.append(_row(f"study: {study['runs']} runs, {study['workers']} workers x "
                       f"{study['threads_per_worker']} thread, end to end", study["images_per_s"],
                       result["mflops_per_image"], peak, old) + f" {study['images_per_cpu_s']:,.0f} |")
-    header = (f"Measured by `.venv/bin/python benchmarks/study_throughput.py --write-doc` on "
-              f"{datetime.date.today().isoformat()}: {os.cpu_count()} cores, all-core fp32 matmul "
-              f"peak {peak:.0f} GFLOP/s, {result['mflops_per_image']} MFLOP per training image, "
+    header = (f"Measured by `python benchmarks/study_throughput.py --write-doc` on "
+              f"{datetime.date.today().isoformat()}: {cpu_name()}, {os.cpu_count()} logical CPUs, "
+              f"all-core fp32 matmul peak {peak:.0f} GFLOP/s, {result['mflops_per_image']} MFLOP "
+              "per training image, "
               f"1-minute load average {result['load_average_1min']} (above ~0.5, other jobs were "
               "sharing the cores).")
     best = single["rates"][single["best"]]
