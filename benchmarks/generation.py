@@ -176,7 +176,7 @@ def markdown(rates: dict[str, object], command: str) -> str:
              "one_process_1_thread": "1 process, 1 thread",
              "workers": f"{rates['cores']} processes, 1 thread each (default)"}
     families = [f for f in FAMILIES if f in rates]
-    lines = [(f"<!-- made by: {command} ({time.strftime('%Y-%m-%d')}, load average "
+    lines = [(f"<!-- made by: `{command}` ({time.strftime('%Y-%m-%d')}, {rates['cores']} CPU cores, load average "
              f"{rates['load_average_1min_start']} at the start, {rates['load_average_1min_end']} "
              "at the end) -->"), "",
              "| layout | " + " | ".join(f"`{f}` images/s (of peak; per CPU-s)" for f in families) + " |",
