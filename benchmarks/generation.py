@@ -9,7 +9,7 @@ each generator in chunks of 1,000 (nothing held). The 1-minute load average is r
 Under ``"layouts"`` (``generation_rates``, also imported by ``study_throughput.py``) the same
 work in fresh processes, side by side in one run: one process with 2 threads (``PASSIVE``, the
 old default, and ``ACTIVE``), one with 1 thread, and one single-threaded process per core at once
-(the local engine's default), summed. ``--markdown FILE`` also writes that table.
+(the local engine's ``--workers`` layout), summed. ``--markdown FILE`` also writes that table.
 
     .venv/bin/python benchmarks/generation.py [--markdown docs/measured/generation-speed.md]
 """
@@ -86,8 +86,8 @@ def generation_rates(families: tuple[str, ...] = FAMILIES, images: int = LAYOUT_
     which start their timed runs together; each process's rate is ``runs`` x ``images`` over its
     whole timed window (no best-run pick, so summed side-by-side rates are not flattered). Also
     CPU seconds per 1,000 images (robust to other load), the fraction of the fp32 matmul peak
-    (sampled between the layouts with every core) and the speedup of the local engine's default
-    (``workers``) over the old default (``one_process_2_threads_passive``)."""
+    (sampled between the layouts with every core) and the speedup of one single-threaded process
+    per core (``workers``) over the old default (``one_process_2_threads_passive``)."""
     peak = peak or MatmulPeak()
     cores = os.cpu_count() or 1
     out: dict[str, object] = {"images_per_process_run": images, "runs": runs, "cores": cores,
@@ -171,10 +171,10 @@ def _one_process(family: str, threads: int, images: int, runs: int, offset: int)
 
 
 def markdown(rates: dict[str, object], command: str) -> str:
-    names = {"one_process_2_threads_passive": "1 process, 2 threads, `PASSIVE` (old default)",
+    names = {"one_process_2_threads_passive": "1 process, 2 threads, `PASSIVE` (the default)",
              "one_process_2_threads_active": "1 process, 2 threads, `ACTIVE`",
              "one_process_1_thread": "1 process, 1 thread",
-             "workers": f"{rates['cores']} processes, 1 thread each (default)"}
+             "workers": f"{rates['cores']} processes, 1 thread each"}
     families = [f for f in FAMILIES if f in rates]
     lines = [(f"<!-- made by: `{command}` ({time.strftime('%Y-%m-%d')}, {rates['cores']} CPU cores, load average "
              f"{rates['load_average_1min_start']} at the start, {rates['load_average_1min_end']} "
@@ -185,7 +185,7 @@ def markdown(rates: dict[str, object], command: str) -> str:
         cells = [f"{rates[f][layout]['images_per_s']:,.0f} ({rates[f][layout]['fraction_of_matmul_peak']:.2f}; "
                  f"{rates[f][layout]['fraction_of_core_matmul_per_cpu_second']:.2f})" for f in families]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines.append("| default / old default | " + " | ".join(
+    lines.append("| processes / default | " + " | ".join(
         f"**{rates[f]['workers_speedup']:.2f}x**" for f in families) + " |")
     lines += ["", (f"CFG 2, default sampler settings, {rates['runs']} x "
                    f"{rates['images_per_process_run']:,} images per process, processes started "
