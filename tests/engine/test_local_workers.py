@@ -47,11 +47,10 @@ def test_two_workers_write_the_bytes_of_one_process(tmp_path, monkeypatch):
     assert one == two
 
 
-def test_default_is_one_single_threaded_worker_per_core():
+def test_default_is_one_process_and_workers_split_the_cores():
     engine = make_engine("local")
-    assert (engine.workers, engine.threads) == (os.cpu_count(), 1)
-    assert make_engine("local", threads=2).workers == max(1, (os.cpu_count() or 1) // 2)
-    assert make_engine("local", workers=1).threads == os.cpu_count()
+    assert (engine.workers, engine.threads) == (1, os.cpu_count())
+    assert make_engine("local", workers=2).threads == max(1, (os.cpu_count() or 1) // 2)
 
 
 def test_an_address_needs_ray():

@@ -46,10 +46,10 @@ def generate(
     engine: Annotated[Engine, typer.Option(help="local (worker processes on this machine) or ray (Ray Data actor pool).")] = "local",
     workers: Annotated[int | None, typer.Option(
         min=1, max=4096, help="Worker processes (local) or Ray actors (ray).",
-        show_default="local: cores / threads; ray: one per GPU, else 1")] = None,
+        show_default="local: 1; ray: one per GPU, else 1")] = None,
     address: Annotated[str | None, typer.Option(help="Address of a running Ray cluster (--engine ray).")] = None,
     threads: Annotated[int | None, typer.Option(
-        min=1, max=1024, help="Torch threads per worker.", show_default="local: 1, or cores / --workers; ray: cores / workers")] = None,
+        min=1, max=1024, help="Torch threads per worker.", show_default="cores / workers")] = None,
     config: Annotated[Path | None, typer.Option(
         help="YAML file of a GenerateConfig (flags and --set override its keys).")] = None,
     set_: SetOpt = None,

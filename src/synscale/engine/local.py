@@ -1,9 +1,11 @@
-"""The default engine: this machine's cores, by default one single-threaded worker per core.
+"""The default engine: this machine's cores, as one process or as several worker processes.
 
-The mini generators run many small ops (16x16 images, small matrix products), where a second
-torch thread in the same process buys little and costs synchronisation; one single-threaded
-process per core does more images per second (measured: docs/generation.md, Speed). The driver
-is one of the workers: it renders batches itself while helper processes start (each imports
+By default one process with every core's threads. With ``workers`` > 1, helper processes render
+batches too: the mini generators run many small ops, where a second torch thread in the same
+process buys little and costs synchronisation, and side by side single-threaded processes made
+2-3x the images/s of one 2-thread process in steady state; end to end, start-up and all, they did
+not win on the shared machine where it was measured, so they are not the default
+(docs/generation.md, Speed). The driver is one of the workers: it renders batches itself while helper processes start (each imports
 torch and builds its own generator, which takes seconds) and then alongside them, and it takes
 results back in plan order, so shards, the manifest and the progress display stay the driver's,
 as with one process. Every process renders whole plan batches at the same thread count, and an
@@ -45,9 +47,8 @@ AHEAD_PER_WORKER = 4
 
 @ENGINES.register("local")
 class LocalEngine(Engine):
-    """This machine: ``workers`` processes (the driver and helpers) of ``threads`` torch threads.
-    Default: one single-threaded worker per core; with ``threads`` alone, as many workers as
-    fit the cores; with ``workers`` alone, the cores split between them."""
+    """This machine: ``workers`` processes (the driver and helpers) of ``threads`` torch threads;
+    by default one process, and the cores split evenly between the workers."""
 
     name = "local"
 
@@ -55,12 +56,8 @@ class LocalEngine(Engine):
                  threads: int | None = None) -> None:
         if address is not None:
             raise ConfigError("--address needs --engine ray; the local engine runs on this machine")
-        if workers is None:
-            self.threads = threads or 1
-            self.workers = max(1, (os.cpu_count() or 1) // self.threads)
-        else:
-            self.workers = workers
-            self.threads = threads or default_threads(workers)
+        self.workers = workers or 1
+        self.threads = threads or default_threads(self.workers)
         self.helpers = 0  # helper processes the last run started
         self.helper_batches = 0  # batches they rendered
 
