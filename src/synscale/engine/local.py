@@ -5,12 +5,12 @@ batches too: the mini generators run many small ops, where a second torch thread
 process buys little and costs synchronisation, and side by side single-threaded processes made
 2-3x the images/s of one 2-thread process in steady state; end to end, start-up and all, they did
 not win on the shared machine where it was measured, so they are not the default
-(docs/generation.md, Speed). The driver is one of the workers: it renders batches itself while helper processes start (each imports
-torch and builds its own generator, which takes seconds) and then alongside them, and it takes
-results back in plan order, so shards, the manifest and the progress display stay the driver's,
-as with one process. Every process renders whole plan batches at the same thread count, and an
-image depends only on its prompt and seed (fixed-shape chunks, ``generators/mini/chunked.py``),
-so any split of the batches gives the same bytes.
+(docs/generation.md, Speed). The driver is one of the workers: it renders batches itself while
+helper processes start (each imports torch and builds its own generator, which takes seconds)
+and then alongside them, and it takes results back in plan order, so shards, the manifest and
+the progress display stay the driver's, as with one process. Every process renders whole plan
+batches at the same thread count, and an image depends only on its prompt and seed (fixed-shape
+chunks, ``generators/mini/chunked.py``), so any split of the batches gives the same bytes.
 """
 
 from __future__ import annotations
