@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -53,6 +55,17 @@ def pin_threads(threads: int) -> None:
     import torch  # in the workers that render: choosing an engine needs no torch
 
     torch.set_num_threads(threads)
+
+
+def die_with_parent() -> None:
+    """Linux: the kernel sends SIGKILL to this worker process when the driver dies, however it
+    dies (Ctrl-C twice, SIGKILL, out of memory), so no worker is left behind."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def describe_error(exc: SynscaleError) -> str:

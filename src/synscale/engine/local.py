@@ -16,9 +16,6 @@ chunks, ``generators/mini/chunked.py``), so any split of the batches gives the s
 from __future__ import annotations
 
 import multiprocessing
-import os
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -28,6 +25,7 @@ from synscale.engine.base import (
     Engine,
     default_threads,
     describe_error,
+    die_with_parent,
     pin_threads,
     rebuild_error,
 )
@@ -79,7 +77,7 @@ class LocalEngine(Engine):
                     yield render_batch(generator, batch, cfg, settings)
                 return
             pool = ProcessPoolExecutor(self.helpers, multiprocessing.get_context("spawn"),
-                                       initializer=_start_helper, initargs=(self.threads, os.getpid()))
+                                       initializer=_start_helper, initargs=(self.threads,))
             try:
                 yield from self._render_with(pool, spec, cfg, batches)
             finally:
@@ -128,16 +126,9 @@ def _result(future: Future[Any]) -> Any:
 _helper: dict[str, Any] = {}
 
 
-def _start_helper(threads: int, driver: int) -> None:
+def _start_helper(threads: int) -> None:
     pin_threads(threads)
-    threading.Thread(target=_exit_with, args=(driver,), daemon=True).start()
-
-
-def _exit_with(driver: int) -> None:
-    """A killed driver (Ctrl-C twice, SIGKILL, out of memory) must not leave helpers behind."""
-    while os.getppid() == driver:
-        time.sleep(1)
-    os._exit(1)
+    die_with_parent()
 
 
 def _build_in_helper(spec: GeneratorSpec) -> str | None:

@@ -17,10 +17,8 @@ numbers under every engine and worker count.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -31,6 +29,7 @@ from typing import Generic, TypeVar
 import torch
 
 from synscale.engine import ENGINES
+from synscale.engine.base import die_with_parent
 from synscale.errors import ConfigError, require_extra
 from synscale.threads import torch_threads
 
@@ -121,17 +120,7 @@ def _run_processes(function: Callable[[T], R], tasks: Sequence[T],
 
 def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """Linux: the kernel sends SIGKILL to this worker when the driver dies, however it dies."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        return
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    die_with_parent()
 
 
 def _run_ray(function: Callable[[T], R], tasks: Sequence[T],
