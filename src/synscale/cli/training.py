@@ -55,7 +55,10 @@ def train(
     json_: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Train a scaling curve: one classifier per scale on nested subsets; skip stored runs."""
+    """Train a scaling curve: one classifier per scale on nested subsets; skip stored runs.
+
+    On the CPU the runs train as a study's: one single-threaded worker process per core, so a
+    run has the same weights whichever command trained it."""
     from synscale.config import load_config
     from synscale.train.runs import CurveConfig, run_curve
     from synscale.workspace import Workspace
@@ -69,7 +72,7 @@ def train(
                         | {f"setup.{k}": f"--{k.replace('_', '-')}" for k in
                            ("device", "engine", "workers_per_run", "address", "checkpoint_every")})
     rows = []
-    for record in run_curve(curve, Workspace(workspace), quiet=quiet or json_):
+    for record in run_curve(curve, Workspace(workspace), quiet=quiet or json_, concurrent=True):
         summary = record.summary()
         if json_:
             print_json(summary)

@@ -30,7 +30,7 @@ import torch
 
 from synscale.engine import ENGINES
 from synscale.engine.base import die_with_parent
-from synscale.errors import ConfigError, require_extra
+from synscale.errors import ConfigError, SynscaleError, require_extra
 from synscale.threads import torch_threads
 
 T = TypeVar("T")
@@ -41,6 +41,7 @@ R = TypeVar("R")
 class Outcome(Generic[R]):
     value: R | None = None
     error: str | None = None  # "ExceptionType: message" when the task failed
+    user_error: bool = False  # the error is a SynscaleError: one the user can cause and fix
 
     @property
     def ok(self) -> bool:
@@ -98,7 +99,8 @@ def _guarded(function: Callable[[T], R], task: T) -> Outcome[R]:
     except Exception as exc:  # noqa: BLE001 - any failure of one task is reported, not raised
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" (at {last[0].filename}:{last[0].lineno})" if last else ""
-        return Outcome(error=f"{type(exc).__name__}: {exc}{where}")
+        return Outcome(error=f"{type(exc).__name__}: {exc}{where}",
+                       user_error=isinstance(exc, SynscaleError))
 
 
 def _run_processes(function: Callable[[T], R], tasks: Sequence[T],

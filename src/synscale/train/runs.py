@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
 from synscale.config import FrozenConfig
-from synscale.errors import ConfigError, DataError, require_extra
+from synscale.errors import ConfigError, DataError, SynscaleError, require_extra
 from synscale.store import RunRecord, SetMetrics
 from synscale.threads import torch_threads
 from synscale.train.augment import AUGMENTS
@@ -35,6 +35,7 @@ from synscale.worlds import get_world
 from synscale.worlds.base import World
 
 if TYPE_CHECKING:
+    from synscale.engine.tasks import TaskPool
     from synscale.train.classifier import TrainedClassifier, TrainStats
 
 
@@ -203,13 +204,65 @@ def write_training_json(folder: Path, setup: TrainSetup, stats: TrainStats) -> N
     (folder / "training.json").write_text(json.dumps(payload, indent=1, sort_keys=True))
 
 
-def run_curve(config: CurveConfig, workspace: Workspace, quiet: bool = False) -> Iterator[RunRecord]:
-    """Yield one record per scale, training only the runs the store does not have yet."""
+def run_curve(config: CurveConfig, workspace: Workspace, quiet: bool = False,
+              concurrent: bool = False) -> Iterator[RunRecord]:
+    """Yield one record per scale, in scale order, training only the runs the store does not
+    have yet; each record is stored as its run ends. ``concurrent`` (``synscale train``): the
+    runs train as a study's do, in ``curve_pool``; otherwise one after another in this process,
+    with its thread count."""
     tasks = plan_runs(config, workspace)
     with workspace.store() as store:
+        records = {t.run_id: store.get_run(t.run_id) for t in tasks}
+        pending = [t for t in tasks if records[t.run_id] is None]
+        finished = None
+        if pending:  # only now: choosing the pool imports torch, a rerun of stored runs does not
+            finished = _train_runs(pending, curve_pool(config.setup) if concurrent else None, quiet)
         for task in tasks:
-            stored = store.get_run(task.run_id)
-            if stored is None:
-                stored = execute_run(task, quiet)
-                store.add_run(stored)
-            yield stored
+            while records[task.run_id] is None:  # store the runs that end before it meanwhile
+                done, record = next(finished)
+                store.add_run(record)
+                records[done.run_id] = record
+            yield records[task.run_id]
+
+
+def curve_pool(setup: TrainSetup) -> TaskPool | None:
+    """Where ``run_curve`` trains on this machine. On the CPU like a study: one single-threaded
+    worker process per core, since a run's weights depend on its thread count (not part of its
+    identity), so a run has the same bytes whichever command trained it. On a GPU (threads
+    decide nothing there) or over data-parallel workers (each run spreads over its own): None,
+    one run after another in this process."""
+    if setup.workers_per_run > 1 or setup.torch_device().type != "cpu":
+        return None
+    from synscale.engine.tasks import TaskPool
+
+    return TaskPool.default()
+
+
+def _train_runs(tasks: list[RunTask], pool: TaskPool | None,
+                quiet: bool) -> Iterator[tuple[RunTask, RunRecord]]:
+    """(task, record) of every run as it ends. In a pool, a failed run fails only itself: the
+    others go on and are yielded, then its error is raised."""
+    if pool is None:
+        for task in tasks:
+            yield task, execute_run(task, quiet)
+        return
+    from synscale.engine.tasks import run_tasks
+    from synscale.progress import track
+
+    # Longest first (a curve has one model: the most steps), so that no long run starts last.
+    tasks = sorted((replace(t, threads=pool.threads) for t in tasks), key=lambda t: -t.iterations)
+    # A run trained in this process shows its own steps (one progress display at a time).
+    here = pool.engine == "local" and (pool.workers == 1 or len(tasks) == 1)
+    failed = []
+    with track("train runs", len(tasks), quiet or here, "run") as bar:
+        for index, outcome in run_tasks(partial(execute_run, quiet=quiet or not here), tasks, pool):
+            if outcome.ok:
+                yield tasks[index], outcome.value
+            else:
+                failed.append((tasks[index], outcome))
+            bar.advance()
+    if failed:
+        task, outcome = failed[0]
+        message = f"run {task.name} failed: {outcome.error}" + (
+            f" (and {len(failed) - 1} other run(s))" if len(failed) > 1 else "")
+        raise (SynscaleError if outcome.user_error else RuntimeError)(message)
