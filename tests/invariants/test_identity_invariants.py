@@ -10,10 +10,14 @@ property tests vary several at once and check "equal digests <=> equal inputs".
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,8 +29,14 @@ from synscale.train.classifier import TrainRecipe
 from synscale.train.reference import reference_identity, reference_key
 from synscale.train.runs import CurveConfig, RunTask, plan_runs
 from synscale.train.schedule import Schedule
-from synscale.train.sources import real_data, synthetic_data
-from synscale.workspace import Workspace
+from synscale.train.sources import (
+    VALID_FORMS,
+    TrainingData,
+    real_data,
+    resolve_training_data,
+    synthetic_data,
+)
+from synscale.workspace import CONFIG_FILE, Workspace
 
 FAST = settings(max_examples=40, deadline=None, database=None)
 
@@ -292,6 +302,40 @@ def test_reference_identity_changes_with_seed_and_recipe(mini_world, tiny_recipe
     assert reference_digest(mini_world, TrainRecipe.model_validate(tiny_recipe.model_dump()), 0) == base
 
 
+
+def test_reference_identity_changes_with_the_data_root_and_its_files(tmp_path):
+    """A reference trained on one ImageNet root is not the reference of another root, nor of the
+    same root after its files changed."""
+    from PIL import Image
+
+    from synscale.train.runs import resolve_recipe
+    from synscale.worlds import get_world
+
+    def digest(root: Path) -> str:
+        world = get_world("imagenet", root=str(root))
+        return reference_digest(world, resolve_recipe(TrainRecipe(model="mini_resnet"), world), 0)
+
+    a, b = _image_root(tmp_path / "a", 200), _image_root(tmp_path / "b", 200)
+    first = digest(a)
+    assert digest(a) == first and digest(b) != first
+    Image.new("RGB", (8, 8)).save(a / "val" / "n01440764" / "new.JPEG")
+    assert digest(a) != first
+
+
+def test_a_reference_artifact_records_what_it_was_trained_on(mini_world, tiny_recipe, tmp_path):
+    """Its name and identity (kept in the artifact's config.json): the world, its real train pool,
+    the seed, the resolved recipe and, for a world read from a data root, that root's fingerprint."""
+    from synscale.train.runs import resolve_recipe
+    from synscale.worlds import get_world
+
+    assert reference_identity(mini_world, tiny_recipe, 3) == ("mini-mini_resnet", {
+        "world": "mini", "pool": "train", "seed": 3, "recipe": tiny_recipe.model_dump(mode="json")})
+    imagenet = get_world("imagenet", root=str(_image_root(tmp_path / "root", 200)))
+    recipe = resolve_recipe(TrainRecipe(model="mini_resnet"), imagenet)
+    name, identity = reference_identity(imagenet, recipe, 0)
+    assert name == "imagenet-mini_resnet" and identity["world_data"] == imagenet.fingerprint()
+    assert identity["world_data"]["root"] == str((tmp_path / "root").resolve())
+
 @FAST
 @given(st.tuples(st.sampled_from(["mini_resnet", "mini_resnet_wide"]), st.integers(0, 2),
                  st.sampled_from([None, "a.safetensors", "b.safetensors"]),
@@ -310,3 +354,140 @@ def test_reference_keys_equal_exactly_when_references_are_equal(one, other):
         return (weights,) if weights else (model, seed, iterations)
 
     assert (key(*one) == key(*other)) == (decides(*one) == decides(*other))
+
+
+# --- training data ----------------------------------------------------------------------------
+
+GREY_IMAGES = 128  # 8x8 grey; 1.5 MiB once decoded in the RGB 64 px format of ``RGB64``
+RGB64 = SimpleNamespace(name="rgb64", channels=3, image_size=64)  # a world's format, no real pool
+
+
+def _write_synthetic(folder: Path, n: int) -> Path:
+    """A finished synthetic dataset of ``n`` seeded grey 8x8 images of classes ``i % 10``, in
+    synscale's format (PNG shards of 50, manifest, card, config)."""
+    import pandas as pd
+
+    from synscale.data.manifest import write_card, write_manifest
+    from synscale.data.shards import Sample, encode_png, sha256, shard_name, write_shard
+
+    pixels = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (n, 1, 8, 8), dtype=np.uint8))
+    folder.mkdir(parents=True)
+    rows, shards = [], {}
+    for i in range(n):
+        png, shard = encode_png(pixels[i]), shard_name(i // 50)
+        shards.setdefault(shard, []).append(Sample(i, png, {"class_id": i % 10}))
+        rows.append({"id": i, "class_id": i % 10, "class_name": "c", "prompt": "p", "seed": i,
+                     "generator": "test", "cfg": 1.0, "scheduler": "none", "steps": 1,
+                     "shard": shard, "sha256": sha256(png)})
+    for shard, samples in shards.items():
+        write_shard(folder / shard, samples)
+    write_manifest(folder / "manifest.parquet", pd.DataFrame(rows))
+    write_card(folder / "card.json", {"images": n, "image": {"channels": 1}, "config": {}})
+    (folder / CONFIG_FILE).write_text("{}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def grey(tmp_path_factory) -> tuple[Workspace, Path]:
+    """A workspace holding one synthetic dataset, ``datasets/grey-8px-0123abcd``."""
+    root = tmp_path_factory.mktemp("ws")
+    return Workspace(root), _write_synthetic(root / "datasets" / "grey-8px-0123abcd", GREY_IMAGES)
+
+
+def _pixels(images) -> tuple[torch.Tensor, list[int]]:
+    """Every image and label of a set, read one by one (the way a loader reads it)."""
+    items = [images[i] for i in range(len(images))]
+    return torch.stack([image for image, _ in items]), [label for _, label in items]
+
+
+def test_a_data_spec_resolves_to_the_data_it_names(mini_world, grey):
+    """``real``, ``syn:NAME`` (a prefix of the name in the workspace, or the folder) and
+    ``realR+syn:NAME`` name the data, its identity, its real and synthetic parts and its sizes."""
+    workspace, folder = grey
+    name, pool = folder.name, mini_world.pool_size("train")
+    real = TrainingData("real", {"world": "mini", "pool": "train"}, 0, None, 0)
+    syn = TrainingData(f"syn:{name}", {"dataset": name}, 0, str(folder), GREY_IMAGES)
+    assert resolve_training_data(mini_world, "real", workspace) == real
+    assert resolve_training_data(mini_world, "syn:grey-8px", workspace) == syn
+    assert resolve_training_data(mini_world, f"syn:{folder}", workspace) == syn
+    for r in (1, 30, pool):  # R from one image to the whole real pool
+        assert resolve_training_data(mini_world, f"real{r}+syn:grey", workspace) == TrainingData(
+            f"real{r}+syn:{name}", {"real": {"world": "mini", "pool": "train"}, "real_images": r,
+                                    "synthetic": {"dataset": name}}, r, str(folder), GREY_IMAGES)
+    mix = resolve_training_data(mini_world, "real30+syn:grey", workspace)
+    assert [(d.kind, d.pool_size(mini_world), d.sizes(50)) for d in (real, syn, mix)] == [
+        ("real", pool, (50, 50, 0)), ("syn", GREY_IMAGES, (50, 0, 50)), ("mix", GREY_IMAGES, (80, 30, 50))]
+
+
+def test_a_bad_data_spec_is_one_error_naming_it_and_the_valid_forms(mini_world, grey):
+    from synscale.errors import ConfigError, DataError
+
+    workspace, folder = grey
+    for spec in ("synthetic:grey", "Real", "real+syn:grey", "realx+syn:grey", "syn:"):
+        with pytest.raises((ConfigError, DataError)) as refused:
+            resolve_training_data(mini_world, spec, workspace)
+        assert len(str(refused.value).splitlines()) == 1
+        if refused.type is ConfigError:
+            assert repr(spec) in str(refused.value)
+            assert str(refused.value).endswith("valid: " + ", ".join(VALID_FORMS))
+    pool = mini_world.pool_size("train")
+    with pytest.raises(ConfigError, match=f"^R = {pool + 1} real images: .* {pool} images$"):
+        resolve_training_data(mini_world, f"real{pool + 1}+syn:grey", workspace)
+    with pytest.raises(ConfigError, match="^R = 5 real images"):  # a mix without a world's pool
+        synthetic_data(folder.name, folder, GREY_IMAGES, 5)
+    with pytest.raises(ConfigError, match="^R = 1 real images"):
+        synthetic_data(folder.name, folder, GREY_IMAGES, 1)
+
+
+def test_synthetic_training_images_are_the_seeded_nested_subset_in_the_worlds_format(grey):
+    """Held in memory or streamed from the shards: the same images, converted to the world's
+    channels and size, the nested subset of the run's seed; the real pool is never read."""
+    from synscale.data.subsets import nested_subset
+    from synscale.data.synthetic import SyntheticDataset
+    from synscale.train.setup import TrainSetup
+
+    workspace, folder = grey
+    data = resolve_training_data(RGB64, "syn:grey", workspace)  # type: ignore[arg-type]
+    every = SyntheticDataset(folder).load(channels=3, image_size=64)
+    for seed in (0, 1):
+        expected = every.subset(nested_subset(every.label_array, 40, seed))
+        for stream in ("never", "always"):
+            images, labels = _pixels(data.subset(RGB64, 40, seed, TrainSetup(stream=stream)))  # type: ignore[arg-type]
+            assert images.shape == (40, 3, 64, 64), stream
+            assert torch.equal(images, expected.images) and labels == expected.labels.tolist(), stream
+
+
+def test_auto_streams_the_synthetic_sets_larger_than_its_threshold(mini_world, grey):
+    """``stream: auto`` holds a set in memory up to ``stream_above_mb`` of decoded images in the
+    world's format (here 1.5 MiB) and reads a larger one from its shards."""
+    from synscale.data.datasets import LabeledImages
+    from synscale.train.setup import TrainSetup
+
+    workspace, _ = grey
+    data = resolve_training_data(RGB64, "syn:grey", workspace)  # type: ignore[arg-type]
+    held = {mb: isinstance(data.subset(RGB64, 20, 0, TrainSetup(stream_above_mb=mb)), LabeledImages)  # type: ignore[arg-type]
+            for mb in (1, 2)}
+    assert held == {1: False, 2: True}
+
+
+def test_a_mix_trains_on_r_real_images_then_the_synthetic_ones(mini_world, grey):
+    """``real30+syn:NAME`` at scale S: the run seed's 30 real images (the same for every S), then
+    its S synthetic ones in the world's format; S = 0 is the real images alone."""
+    from synscale.data.subsets import nested_subset
+    from synscale.data.synthetic import SyntheticDataset
+    from synscale.train.setup import TrainSetup
+
+    workspace, folder = grey
+    mix = resolve_training_data(mini_world, "real30+syn:grey", workspace)
+    pool = mini_world.pool("train")
+    every = SyntheticDataset(folder).load(channels=1, image_size=16)
+    for seed in (0, 1):
+        real = pool.subset(nested_subset(pool.label_array, 30, seed))
+        synthetic = every.subset(nested_subset(every.label_array, 20, seed))
+        expected = {0: (real.images, real.labels.tolist()),
+                    20: (torch.cat([real.images, synthetic.images]),
+                         real.labels.tolist() + synthetic.labels.tolist())}
+        for (scale, (want_images, want_labels)), stream in itertools.product(
+                expected.items(), ("never", "always")):
+            images, labels = _pixels(mix.subset(mini_world, scale, seed, TrainSetup(stream=stream)))
+            assert torch.equal(images, want_images) and labels == want_labels, (scale, stream)
