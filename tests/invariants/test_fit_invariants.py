@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from synscale.errors import DataError, FitError
 from synscale.scaling.curves import Curve
-from synscale.scaling.fit import fit_curve
+from synscale.scaling.fit import FitResult, fit_curve
 from synscale.scaling.laws import LAWS, BrokenLaw, SaturatingLaw, loglog_regression
 
 FAST = settings(max_examples=30, deadline=None, database=None)
@@ -288,3 +289,129 @@ def test_a_prediction_keeps_its_level_and_refuses_scales_that_are_not_positive()
     two = dataclasses.replace(fit, cov=None, samples=np.array([fit.theta, fit.theta + [0.1, 0.0]]))
     none = dataclasses.replace(fit, cov=None, samples=None)
     assert two.predict([1e5]).upper[0] > none.predict([1e5]).upper[0]
+
+
+# --- intervals and predictions against independent computations --------------------------------
+
+
+def _by_hand_line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Ordinary least squares of y on (1, x) by the normal equations: (intercept, slope), their
+    covariance, the residual variance and the degrees of freedom."""
+    design = np.column_stack([np.ones_like(x), x])
+    beta = np.linalg.solve(design.T @ design, design.T @ y)
+    dof = len(y) - 2
+    s2 = float(np.sum((y - design @ beta) ** 2)) / dof
+    return beta, s2 * np.linalg.inv(design.T @ design), s2, dof
+
+
+@settings(max_examples=15, deadline=None, database=None)
+@given(ks, losses, scale_sets, st.integers(0, 2**32 - 1), st.sampled_from([0.8, 0.95]))
+def test_a_power_fit_has_the_exact_intervals_and_predictions_of_least_squares(k, loss_ref, scales, seed, level):
+    """Eq. 2 is a line in log-log: its parameters' t-intervals (k and perf_ref = -log L_{D_I}) and
+    the prediction interval of a new run, t sqrt(s^2 + g' cov g), are the textbook ones; any
+    positive scale, below one too, can be predicted at, and the prediction says where it is."""
+    noise = np.random.default_rng(seed).normal(0, 0.05, 8)
+    curve = power_curve(k, loss_ref, 1000.0, scales, noise)
+    fit = fit_curve(curve, ref_scale=1000.0, level=level)
+    x, y = np.log(curve.D) - math.log(1000.0), np.log(curve.loss)
+    (intercept, slope), cov, s2, dof = _by_hand_line(x, y)
+    t = stats.t.ppf(0.5 + level / 2, dof)
+    se_intercept, se_slope = np.sqrt(np.diag(cov))
+    assert fit.stderr == pytest.approx({"k": se_slope, "perf_ref": se_intercept}, rel=1e-6)
+    assert fit.ci["k"] == pytest.approx((-slope - t * se_slope, -slope + t * se_slope), rel=1e-6, abs=1e-9)
+    assert fit.ci["perf_ref"] == pytest.approx(
+        (-intercept - t * se_intercept, -intercept + t * se_intercept), rel=1e-6, abs=1e-9)
+    assert fit.k_ci == pytest.approx(fit.ci["k"], rel=1e-12, abs=1e-12)
+    assert fit.converged is True and isinstance(fit.message, str) and fit.message
+    at = np.array([0.5, 1.0, 1e3, 3e8])
+    prediction = fit.predict(at)
+    assert np.array_equal(prediction.D, at)
+    g = np.column_stack([np.ones(len(at)), np.log(at) - math.log(1000.0)])
+    mean = g @ [intercept, slope]
+    half = t * np.sqrt(s2 + np.einsum("np,pq,nq->n", g, cov, g))
+    assert np.allclose(np.log(prediction.loss), mean, atol=1e-9)
+    assert np.allclose(np.log(prediction.lower), mean - half, atol=1e-6)
+    assert np.allclose(np.log(prediction.upper), mean + half, atol=1e-6)
+
+
+def test_a_prediction_from_replicates_spreads_as_their_sample_variance():
+    """Without a covariance, the prediction interval of a new run is t sqrt(s^2 + var), var the
+    sample variance (n - 1) of the replicates' predicted log L; a single replicate has no spread,
+    and predicts as a fit without replicates."""
+    fit = _power_fit(dof=4)
+    samples = fit.theta + np.random.default_rng(7).normal(0, 0.1, (5, 2))
+    boot = dataclasses.replace(fit, cov=None, samples=samples)
+    at = np.array([10.0, 1e3, 1e6])
+    x = np.log(at) - fit.x0
+    replicate_logs = samples[:, 1:2] - samples[:, 0:1] * x  # each replicate's line
+    var = np.var(replicate_logs, axis=0, ddof=1)
+    mean = fit.theta[1] - fit.theta[0] * x
+    half = stats.t.ppf(0.5 + fit.level / 2, fit.dof) * np.sqrt(var + fit.sigma**2)
+    prediction = boot.predict(at)
+    assert np.allclose(np.log(prediction.lower), mean - half, atol=1e-9)
+    assert np.allclose(np.log(prediction.upper), mean + half, atol=1e-9)
+    alone = dataclasses.replace(fit, cov=None, samples=samples[:1]).predict(at)
+    none = dataclasses.replace(fit, cov=None, samples=None).predict(at)
+    sigma_only = stats.t.ppf(0.5 + fit.level / 2, fit.dof) * fit.sigma
+    for made in (alone, none):
+        assert np.allclose(np.log(made.upper), mean + sigma_only, atol=1e-9)
+        assert np.allclose(np.log(made.lower), mean - sigma_only, atol=1e-9)
+
+
+def _saturating_curve() -> Curve:
+    D = np.geomspace(100, 1e6, 8)
+    noise = np.random.default_rng(1).normal(0, 0.03, len(D))
+    return Curve("c", D, (0.1 + 2 * (D / 1e4) ** -0.4) * np.exp(noise))
+
+
+@pytest.mark.parametrize("n_boot", [2, 40])
+def test_bootstrap_errors_and_intervals_are_those_of_the_replicates(n_boot):
+    """A bootstrapped fit keeps its replicates (two are enough) and reports, for each published
+    parameter, their sample standard deviation (n - 1) and their percentile interval; k's
+    interval is its profile likelihood interval."""
+    level = 0.9
+    fit = fit_curve(_saturating_curve(), law="saturating", level=level, n_boot=n_boot, seed=0)
+    assert fit.samples is not None and len(fit.samples) == n_boot  # on these points every refit converges
+    public = SaturatingLaw().public(fit.samples, fit.x0)
+    assert fit.stderr.keys() == public.keys() == {"E", "A", "k"}
+    for name, values in public.items():
+        assert fit.stderr[name] == pytest.approx(np.std(values, ddof=1), rel=1e-9)
+    for name in ("E", "A"):
+        assert fit.ci[name] == pytest.approx((np.percentile(public[name], 5), np.percentile(public[name], 95)),
+                                             rel=1e-9)
+    assert fit.ci["k"] == fit.k_ci and fit.k_ci[0] < fit.k < fit.k_ci[1]
+    assert isinstance(fit.message, str) and fit.message.startswith("converged")
+
+
+def test_a_fit_without_bootstrap_runs_no_refit_and_saves(monkeypatch, tmp_path):
+    """n_boot = 0 asks for no bootstrap: no refit is run, the fit carries no replicates (draws
+    refuse), says in words how its intervals were made, and can be saved and loaded again."""
+    def no_refit(*args, **kwargs):
+        raise AssertionError("bootstrap ran with n_boot = 0")
+
+    monkeypatch.setattr("synscale.scaling.fit.bootstrap", no_refit)
+    fit = fit_curve(_saturating_curve(), law="saturating", n_boot=0)
+    assert fit.samples is None and fit.stderr == {} and fit.ci.keys() == {"k"}
+    assert all(isinstance(m, str) and m for m in fit.methods.values())
+    with pytest.raises(FitError, match="carries no parameter uncertainty"):
+        fit.draws(3)
+    fit.save(tmp_path / "fit.json")
+    again = FitResult.load(tmp_path / "fit.json")
+    assert again.samples is None and again.to_dict() == fit.to_dict()
+
+
+@pytest.mark.parametrize("case", ["sloped", "flat"])
+def test_a_law_whose_k_is_minus_its_parameter_mirrors_that_parameters_interval(case):
+    """M4 publishes c = -k: the interval of k is the interval of c mirrored (its ends swapped
+    and negated), and a side of c's interval left open (None) stays open on k's mirrored side."""
+    D = np.geomspace(100, 1e5, 8)
+    noise = np.random.default_rng(0).normal(0, 0.05, len(D))
+    loss = (0.1 + 2 * (D / 1e3) ** -0.4 if case == "sloped" else np.ones_like(D)) * np.exp(noise)
+    fit = fit_curve(Curve("c", D, loss), law="m4", n_boot=0)
+    low, high = fit.ci["c"]
+    assert fit.k_ci == (None if high is None else -high, None if low is None else -low)
+    assert fit.k == -fit.params["c"]
+    if case == "flat":  # k = 0 (the law's bound) stays plausible: no lower end
+        assert fit.k_ci[0] is None and fit.k_ci[1] > fit.k
+    else:
+        assert fit.k_ci[0] < fit.k < fit.k_ci[1]
