@@ -183,3 +183,88 @@ def test_a_stored_run_records_the_run_that_was_trained(run_records, mini_world):
     trained = json.loads((folder / "training.json").read_text())
     assert trained["setup"] == task.setup.model_dump(mode="json")
     assert trained["stats"]["iterations"] == 2 and len(trained["stats"]["losses"]) == 2
+
+
+def test_a_run_trains_its_own_task_and_records_what_it_trained(mini_world, tiny_recipe, tmp_path,
+                                                                monkeypatch):
+    """One run, in this test's process: its world (with its data root), subset, seed, recipe,
+    setup, checkpoint and thread count reach the trainer; every set is evaluated with the
+    recipe's batch size and loader workers; the record holds what was trained and measured, and
+    the run's folder holds its weights and its ``training.json``; the checkpoint is gone."""
+    from synscale.train import runs
+    from synscale.train.setup import TrainSetup
+    from synscale.train.sources import TrainingData
+
+    worlds, subsets, trainings, evaluations = [], [], [], {}
+    monkeypatch.setattr(runs, "get_world", lambda name, **options: worlds.append(
+        (name, options.get("root"))) or mini_world)
+    real_subset, train, full = TrainingData.subset, runs.train_classifier, runs.evaluate
+
+    def subset(self, world, scale, seed, setup=None):
+        subsets.append((world, scale, seed, setup))
+        return real_subset(self, world, scale, seed, setup)
+
+    def spy_train(*args, **kwargs):
+        threads = torch.get_num_threads()
+        classifier, stats = train(*args, **kwargs)
+        trainings.append((args, kwargs, threads, stats, args[6].exists()))
+        return classifier, stats
+
+    def spy_evaluate(classifier, data, *args):
+        evaluations[data.name] = (data, args, full(classifier, data.subset(range(60)), *args))
+        return evaluations[data.name][2]
+
+    monkeypatch.setattr(TrainingData, "subset", subset)
+    monkeypatch.setattr(runs, "train_classifier", spy_train)
+    monkeypatch.setattr(runs, "evaluate", spy_evaluate)
+    setup = TrainSetup(checkpoint_every=1)
+    before = torch.get_num_threads()
+    own = 1 if before != 1 else 2
+    task = RunTask("mini", "/data/mini", real_data(mini_world), 40, 1, tiny_recipe, str(tmp_path),
+                   own, setup)
+    record = execute_run(task, quiet=True)
+
+    assert set(worlds) == {("mini", "/data/mini")}
+    assert subsets == [(mini_world, 40, 1, setup)]
+    [(args, kwargs, threads, stats, checkpointed)] = trainings
+    assert args[1:] == (10, tiny_recipe, 1, True, setup, task.checkpoint) and not kwargs
+    assert len(args[0]) == 40 and threads == own and torch.get_num_threads() == before
+    assert checkpointed and not task.checkpoint.parent.exists()  # written while training, then removed
+    sets = {"val": mini_world.pool("val"), **{n: mini_world.ood(n) for n in mini_world.ood_names()}}
+    assert {name: data for name, (data, _, _) in evaluations.items()}.keys() == {
+        data.name for data in sets.values()}
+    assert all(a == (tiny_recipe.eval_batch_size, tiny_recipe.loader_workers)
+               for _, a, _ in evaluations.values())
+    assert record.sets == {name: evaluations[data.name][2] for name, data in sets.items()}
+    assert (record.run_id, record.world, record.data, record.model, record.scale, record.seed) == (
+        task.run_id, "mini", "real", "mini_resnet", 40, 1)
+    assert (record.iterations, record.train_images_per_s, record.data_wait_fraction,
+            record.seconds) == (stats.iterations, stats.images_per_s, stats.data_wait_fraction,
+                                stats.seconds) and stats.iterations == 2
+    assert record.config == task.identity and (record.real_images, record.synthetic_images) == (40, 0)
+    folder = next(Path(tmp_path).glob(f"runs/*-{task.run_id}"))
+    assert json.loads((folder / "training.json").read_text()) == {
+        "setup": setup.model_dump(mode="json"), "stats": json.loads(json.dumps(stats.to_json()))}
+    assert json.loads((folder / "model.json").read_text())["num_classes"] == 10
+
+
+def test_a_run_with_workers_per_run_trains_over_data_parallel_workers(mini_world, tiny_recipe,
+                                                                     tmp_path, monkeypatch):
+    from synscale.store import SetMetrics
+    from synscale.train import parallel, runs
+    from synscale.train.setup import TrainSetup
+
+    asked = []
+
+    def data_parallel(task, quiet):
+        asked.append((task, quiet))
+        return runs.train_task(dataclasses.replace(task, setup=TrainSetup()), quiet)
+
+    monkeypatch.setattr(parallel, "train_data_parallel", data_parallel)
+    monkeypatch.setattr(runs, "evaluate", lambda *args: SetMetrics(1.0, 0.5, 1, []))  # not under test
+    single = RunTask("mini", None, real_data(mini_world), 40, 0, tiny_recipe, str(tmp_path / "a"))
+    execute_run(single)
+    assert asked == []
+    task = dataclasses.replace(single, workspace=str(tmp_path / "b"), setup=TrainSetup(workers_per_run=2))
+    record = execute_run(task, quiet=True)
+    assert asked == [(task, True)] and record.iterations == 2
