@@ -100,3 +100,72 @@ def test_a_curve_may_bring_its_own_recipe_and_model(study_writer, tmp_path):
     assert by_curve["a"].recipe.model == "mini_resnet" and by_curve["a"].recipe.lr == 3e-3
     assert by_curve["b"].recipe.model == "mini_vit" and by_curve["b"].recipe.lr == 0.001
     assert by_curve["b"].iterations == 7 and by_curve["a"].run_id != by_curve["b"].run_id
+
+
+TINY = {"name": "p", "world": "mini", "reference_scale": 20, "ood": [],
+        "generation": {"steps": 1, "batch_size": 10, "shard_size": 10,
+                       "grid": [{"generator": ["mini-pixel"], "cfg": [2], "prompts": ["classname"],
+                                 "generator_options": {"steps": 2}}]},
+        "recipe": {"batch_size": 8},
+        "curves": [{"name": "real", "data": "real", "scales": [50, 100]},
+                   {"name": "syn", "data": "pixel-classname-cfg2", "scales": [10, 40]}]}
+
+
+def tiny_plan(tmp_path, **changes):
+    from synscale.config import build
+    from synscale.study.plan import build_plan
+    from synscale.workspace import Workspace
+
+    return build_plan(build(StudyConfig, {**TINY, **changes}), Workspace(tmp_path / "ws"))
+
+
+def test_a_plan_gives_every_run_and_dataset_the_study_settings(tmp_path):
+    """Each dataset is the one ``synscale generate`` makes for the same settings, sized for its
+    largest use (D_I, the measured images per class, the largest scale trained on it); every
+    run trains in the study's workspace with its threads per run; a grid run is the curve run
+    on the same data at D_I; the reference classifier gets the study's model and schedule."""
+    from synscale.generators.stage.dataset import KIND, resolved_config
+    from synscale.train.classifier import TrainRecipe
+    from synscale.train.runs import resolve_recipe
+    from synscale.train.schedule import Schedule
+    from synscale.train.sources import synthetic_data
+
+    schedule = Schedule(small_iterations=3, large_iterations=5, min_iterations=1)
+    plan = tiny_plan(tmp_path, measure={"per_class": 5}, execution={"threads_per_run": 2},
+                     reference={"model": "mini_vit", "schedule": schedule.model_dump()})
+    item = plan.datasets["pixel-classname-cfg2"]
+    assert (item.generate.per_class, item.images) == (5, 50)  # 5 measured per class > D_I, > 40
+    assert item.generate.generator_options == {"steps": 2}
+    identity = item.generate.generator_spec().identity()  # as generate_dataset computes it
+    expected = plan.workspace.artifact_path(KIND, item.generate.dataset_name(),
+                                            resolved_config(item.generate, identity))
+    assert item.path == expected.path
+    assert {(t.workspace, t.threads) for t in plan.runs.values()} == {(str(plan.workspace.root), 2)}
+    grid = [plan.runs[rid] for rid, names in plan.run_curves.items() if "grid" in names]
+    assert [t.data for t in grid] == [synthetic_data(item.name, item.path, 50)]
+    assert (plan.reference_recipe.model, plan.reference_recipe.schedule) == ("mini_vit", schedule)
+    default = tiny_plan(tmp_path, measure={"per_class": 3})
+    assert default.datasets["pixel-classname-cfg2"].generate.per_class == 4  # the scale 40
+    assert default.reference_recipe == resolve_recipe(TrainRecipe(), default.world)
+
+
+def test_reference_settings_are_checked_against_the_pool_and_the_disk(tmp_path):
+    from synscale.worlds import get_world
+
+    pool = len(get_world("mini").pool("train"))
+    assert tiny_plan(tmp_path, reference_scale=pool, curves=[]).reference_scale == pool
+    with pytest.raises(ConfigError, match=f"reference_scale {pool + 1} is larger than the real "
+                                          f"pool \\({pool} images\\)"):
+        tiny_plan(tmp_path, reference_scale=pool + 1)
+    missing = tmp_path / "missing.safetensors"
+    with pytest.raises(ConfigError, match=f"reference.weights: no such file {missing}"):
+        tiny_plan(tmp_path, reference={"weights": str(missing)})
+    present = tmp_path / "present.safetensors"
+    present.write_bytes(b"")
+    assert tiny_plan(tmp_path, reference={"weights": str(present)}).study.reference.weights == str(present)
+
+
+def test_a_clip_section_is_checked_with_the_plan(tmp_path):
+    assert tiny_plan(tmp_path, clip={"scales": [10]}).study.clip.scales == [10]
+    with pytest.raises(ConfigError, match="clip: scale 99999 is larger than the pair set 'web'"):
+        tiny_plan(tmp_path, clip={"scales": [99999]})
