@@ -227,11 +227,14 @@ def test_a_failed_run_is_recorded_and_only_it_is_retried(tmp_path, monkeypatch):
     report = run(config, workspace)
     assert [f["stage"] for f in report.failed] == ["train"] and report.made == {"train": 5}
     with workspace.store() as store:
-        failures = store.query("SELECT stage, item, error FROM study_failures")
+        failures = store.query("SELECT stage, item, config, error FROM study_failures")
         assert len(store.query("SELECT * FROM runs")) == 5
         assert len(store.query("SELECT * FROM fits")) == 0  # the curve is incomplete: no fit
     assert failures["stage"].tolist() == ["train"] and "out of memory" in failures["error"].iloc[0]
     assert "D100-s1" in failures["item"].iloc[0]
+    task = next(t for t in build_plan(config, workspace).runs.values() if (t.scale, t.seed) == (100, 1))
+    assert json.loads(failures["config"].iloc[0]) == {  # enough to rerun it by hand
+        "data": "real", "scale": 100, "seed": 1, "recipe": task.recipe.model_dump(mode="json")}
 
     monkeypatch.setattr(runner, "execute_run", lambda task, quiet=True: calls.append(
         (task.scale, task.seed)) or fake_run(task))
@@ -468,3 +471,223 @@ def test_status_follows_each_dataset_through_generation_and_measurement(tmp_path
         assert plan.status(store)["measure"] == empty  # not by this reference at 2 per class
         store.execute(insert, [item.name, 2, plan.reference_key])
         assert plan.status(store)["measure"] == {"done": [name], "failed": [], "pending": []}
+
+
+def test_the_advise_and_clip_sections_get_the_study_and_their_failures_are_recorded(
+        tmp_path, trained, monkeypatch):
+    """``run_study`` hands its advise and CLIP sections the plan, store, pool, quiet flag and log
+    it runs with; what the CLIP section made is counted; a failed advise step is recorded under
+    the study and the others go on; the report's time is the study's own, and a study run
+    without a source stores an empty one."""
+    import time
+
+    from synscale.advise import experiment
+    from synscale.clip import study as clip_study
+    from synscale.store import ResultsStore
+
+    workspace = Workspace(tmp_path)
+    config = study(**REAL_ONLY, advise={}, clip={"scales": [10]})
+    seen: dict[str, tuple] = {}
+
+    def advise(*args):
+        seen["advise"] = args
+        raise RuntimeError("no configurations to leave out")
+
+    def clip_section(*args):
+        seen["clip"] = args
+        return {"clip-train": 2}
+
+    monkeypatch.setattr(experiment, "run_advise", advise)
+    monkeypatch.setattr(clip_study, "run_clip_section", clip_section)
+    pool, messages = TaskPool("local", 1, 1), []
+    log = messages.append
+    began = time.perf_counter()
+    report = runner.run_study(config, workspace, pool, quiet=True, log=log)
+    elapsed = time.perf_counter() - began
+
+    plan, store, *rest = seen["advise"]
+    assert plan.study == config and plan.workspace is workspace and isinstance(store, ResultsStore)
+    assert list(plan.runs) == list(build_plan(config, workspace).runs)
+    assert rest[0] is pool and rest[1] is True and rest[2] is log and len(rest) == 3
+    section, world, root, clip_workspace, clip_store, clip_pool, attempt, quiet, clip_log = seen["clip"]
+    assert (section, world, root) == (config.clip, "mini", None) and callable(attempt)
+    assert (clip_workspace, clip_store, clip_pool, quiet, clip_log) == (workspace, store, pool, True, log)
+    error = "RuntimeError: no configurations to leave out"
+    assert report.made == {"train": 6, "clip-train": 2}
+    assert report.failed == [{"stage": "advise", "item": "advise", "error": error}]
+    assert f"FAILED advise advise: {error}" in messages
+    assert 0 < report.seconds <= elapsed
+    with workspace.store() as store:
+        failures = store.query("SELECT study, stage, item, config, error FROM study_failures")
+        sources = store.query("SELECT source FROM studies")["source"].tolist()
+    assert failures.to_dict("records") == [{"study": "inv", "stage": "advise", "item": "advise",
+                                            "config": "{}", "error": error}]
+    assert sources == [""]
+
+
+def count_fits(monkeypatch) -> list[str]:
+    """The curves the runner fits from now on (one entry per curve and set)."""
+    fitted: list[str] = []
+    fit = runner.fit_stored_curve
+
+    def counted(store, curve, *args):
+        fitted.append(curve.key)
+        return fit(store, curve, *args)
+
+    monkeypatch.setattr(runner, "fit_stored_curve", counted)
+    return fitted
+
+
+def test_a_rerun_fits_only_when_the_stored_runs_change(tmp_path, trained, monkeypatch):
+    """A rerun with the same runs stored fits nothing; a curve added to the study is fitted on
+    the next run (its runs change what is stored)."""
+    workspace = Workspace(tmp_path)
+    config = study(**REAL_ONLY)
+    run(config, workspace)
+    fitted = count_fits(monkeypatch)
+    run(config, workspace)
+    assert fitted == []
+    vit = {"name": "vit", "data": "real", "model": "mini_vit", "scales": [50, 100, 200]}
+    report = run(study(**{**REAL_ONLY, "curves": [BASE["curves"][0], vit]}), workspace)
+    assert report.made == {"train": 3} and report.failed == []
+    assert sorted(fitted) == ["mini/real/mini_resnet", "mini/real/mini_vit"]
+    with workspace.store() as store:
+        assert sorted(store.query("SELECT curve FROM fits")["curve"]) == sorted(fitted)
+
+
+def test_a_failed_fit_is_recorded_shown_and_retried(tmp_path, trained, monkeypatch):
+    workspace = Workspace(tmp_path)
+    config = study(**REAL_ONLY)
+    fit = runner.fit_stored_curve
+
+    def broken(*args):
+        raise ValueError("singular matrix")
+
+    monkeypatch.setattr(runner, "fit_stored_curve", broken)
+    report = run(config, workspace)
+    error = "ValueError: singular matrix"
+    assert report.failed == [{"stage": "fit", "item": "real", "error": error}]
+    plan = build_plan(config, workspace)
+    with workspace.store() as store:
+        failures = store.query("SELECT study, stage, item, config, error FROM study_failures")
+        assert plan.status(store)["fit"] == {"done": [], "failed": ["real"], "pending": []}
+    assert failures.to_dict("records") == [{"study": "inv", "stage": "fit", "item": "real",
+                                            "config": '{"curve": "mini/real/mini_resnet"}',
+                                            "error": error}]
+    monkeypatch.setattr(runner, "fit_stored_curve", fit)
+    fitted = count_fits(monkeypatch)
+    report = run(config, workspace)  # the same runs, but the last analysis failed: fitted again
+    assert report.failed == [] and fitted == ["mini/real/mini_resnet"]
+    with workspace.store() as store:
+        assert plan.status(store)["fit"] == {"done": ["real"], "failed": [], "pending": []}
+        assert store.query("SELECT * FROM study_failures").empty
+
+
+def test_runs_wait_for_their_dataset(tmp_path, trained):
+    """Runs on a configuration's dataset train only once it is generated; the real runs do not
+    wait for it."""
+    workspace = Workspace(tmp_path)
+    plan = build_plan(study(), workspace)
+    item = plan.datasets["pixel-classname-cfg2"]
+    for task in plan.runs.values():
+        assert plan.dataset_of(task) == (None if task.data.kind == "real" else item)
+    report = runner.StudyReport("inv")
+    with workspace.store() as store:
+        runner._train(plan, store, TaskPool("local", 1, 1), report, True, lambda m: None)
+    assert not item.done and {t.data.kind for t in trained} == {"real"}
+    assert sorted(t.run_id for t in trained) == sorted(
+        rid for rid, t in plan.runs.items() if t.data.kind == "real")
+
+
+def test_generation_gets_the_pools_engine_and_a_failed_dataset_is_recorded(tmp_path, monkeypatch):
+    """Each dataset is generated on the study's engine (Ray with the pool's workers and address;
+    the local engine sizes itself); a dataset that fails is recorded with its settings."""
+    from synscale import engine
+    from synscale.generators.stage import dataset as stage
+
+    workspace = Workspace(tmp_path)
+    plan = build_plan(study(), workspace)
+    item = plan.datasets["pixel-classname-cfg2"]
+    engines, asked = [], []
+    monkeypatch.setattr(engine, "make_engine", lambda *args: engines.append(args) or f"engine {len(engines)}")
+
+    def generate(config, in_workspace, on_engine, quiet):
+        asked.append((config, in_workspace, on_engine, quiet))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(stage, "generate_dataset", generate)
+    local, ray = TaskPool("local", 2, 1), TaskPool("ray", 3, 1, address="ray://head:10001")
+    for pool in (local, ray):
+        report = runner.StudyReport("inv")
+        with workspace.store() as store:
+            runner._generate(plan, store, pool, report, True, lambda m: None)
+            failures = store.query("SELECT study, stage, item, config, error FROM study_failures")
+        assert report.made == {} and report.failed == [
+            {"stage": "generate", "item": "pixel-classname-cfg2", "error": "RuntimeError: disk full"}]
+        [row] = failures.to_dict("records")
+        assert json.loads(row.pop("config")) == item.generate.model_dump(mode="json")
+        assert row == {"study": "inv", "stage": "generate", "item": "pixel-classname-cfg2",
+                       "error": "RuntimeError: disk full"}
+    assert engines == [("local", None, None), ("ray", 3, "ray://head:10001")]
+    assert asked == [(item.generate, workspace, "engine 1", True), (item.generate, workspace, "engine 2", True)]
+
+
+def test_measurement_uses_the_study_reference_and_is_stored_under_it(tmp_path, monkeypatch):
+    """A generated dataset is measured once, at the study's images per class, by the study's
+    reference (its world, recipe, seed and weights), and stored under the reference's key; a
+    dataset not generated yet is not measured; a failed measurement is recorded and retried."""
+    import importlib
+
+    from synscale.data import synthetic
+    from synscale.train import reference
+
+    measure = importlib.import_module("synscale.metrics.measure")  # the package's `measure` is a function
+
+    weights = tmp_path / "reference.safetensors"
+    weights.write_bytes(b"")
+    grid = [dict(BASE["generation"]["grid"][0], cfg=[2, 3])]
+    workspace = Workspace(tmp_path / "ws")
+    plan = build_plan(study(**{"reference.weights": str(weights), "reference.seed": 4,
+                               "generation.grid": grid}), workspace)
+    item = plan.datasets["pixel-classname-cfg2"]
+    item.path.mkdir(parents=True)  # generated; pixel-classname-cfg3 is not
+    (item.path / "config.json").write_text("{}")
+    references, loads, measured = [], [], []
+    monkeypatch.setattr(reference, "reference_classifier", lambda *args: references.append(args) or "ref")
+
+    class Images:
+        def __init__(self, path):
+            self.path = path
+
+        def load(self, *args):
+            loads.append((self.path, args))
+            return "images"
+
+    def measure_images(*args):
+        measured.append(args)
+        if len(measured) == 1:
+            raise RuntimeError("no memory")
+        return {"images": 20, "recognizability": 0.5, "diversity": 0.25, "fid": 3.0, "per_class": []}
+
+    monkeypatch.setattr(synthetic, "SyntheticDataset", Images)
+    monkeypatch.setattr(measure, "measure_images", measure_images)
+    reports = []
+    with workspace.store() as store:
+        for _ in range(3):
+            reports.append(runner.StudyReport("inv"))
+            runner._measure(plan, store, reports[-1], True, lambda m: None)
+            if len(reports) == 1:
+                failures = store.query("SELECT study, stage, item, config, error FROM study_failures")
+        rows = store.query("SELECT dataset, measured_per_class, reference, recognizability "
+                           "FROM dataset_metrics").to_dict("records")
+        assert store.query("SELECT * FROM study_failures").empty
+    assert failures.to_dict("records") == [{
+        "study": "inv", "stage": "measure", "item": "pixel-classname-cfg2",
+        "config": json.dumps({"dataset": item.name}), "error": "RuntimeError: no memory"}]
+    assert [r.made for r in reports] == [{}, {"measure": 1}, {}]
+    assert rows == [{"dataset": item.name, "measured_per_class": 2, "reference": plan.reference_key,
+                     "recognizability": 0.5}]
+    world = plan.world
+    assert references == [(world, workspace, plan.reference_recipe, 4, weights, True)] * 2
+    assert loads == [(item.path, (2, world.channels, world.image_size))] * 2
+    assert measured == [("images", world, "ref")] * 2
