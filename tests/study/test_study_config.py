@@ -124,6 +124,7 @@ def test_a_plan_gives_every_run_and_dataset_the_study_settings(tmp_path):
     largest use (D_I, the measured images per class, the largest scale trained on it); every
     run trains in the study's workspace with its threads per run; a grid run is the curve run
     on the same data at D_I; the reference classifier gets the study's model and schedule."""
+    from synscale.generators.mini.weights import shipped_weights
     from synscale.generators.stage.dataset import KIND, resolved_config
     from synscale.train.classifier import TrainRecipe
     from synscale.train.runs import resolve_recipe
@@ -131,11 +132,14 @@ def test_a_plan_gives_every_run_and_dataset_the_study_settings(tmp_path):
     from synscale.train.sources import synthetic_data
 
     schedule = Schedule(small_iterations=3, large_iterations=5, min_iterations=1)
+    options = {"steps": 2, "weights": str(shipped_weights("pixel"))}
+    grid = [dict(TINY["generation"]["grid"][0], generator_options=options)]
     plan = tiny_plan(tmp_path, measure={"per_class": 5}, execution={"threads_per_run": 2},
-                     reference={"model": "mini_vit", "schedule": schedule.model_dump()})
+                     reference={"model": "mini_vit", "schedule": schedule.model_dump()},
+                     generation=dict(TINY["generation"], grid=grid))
     item = plan.datasets["pixel-classname-cfg2"]
     assert (item.generate.per_class, item.images) == (5, 50)  # 5 measured per class > D_I, > 40
-    assert item.generate.generator_options == {"steps": 2}
+    assert item.generate.generator_options == options
     identity = item.generate.generator_spec().identity()  # as generate_dataset computes it
     expected = plan.workspace.artifact_path(KIND, item.generate.dataset_name(),
                                             resolved_config(item.generate, identity))
