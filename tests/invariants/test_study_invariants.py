@@ -691,3 +691,53 @@ def test_measurement_uses_the_study_reference_and_is_stored_under_it(tmp_path, m
     assert references == [(world, workspace, plan.reference_recipe, 4, weights, True)] * 2
     assert loads == [(item.path, (2, world.channels, world.image_size))] * 2
     assert measured == [("images", world, "ref")] * 2
+
+
+def test_a_synthetic_curve_is_compared_with_the_real_curve_of_its_model(tmp_path, monkeypatch):
+    """The exchange rate and per-class comparison of a synthetic curve use the real curve of the
+    same model; its per-class table carries its dataset's metrics measured at the study's images
+    per class; every stored rate and per-class fit is the analysis's at the study's D_I and
+    level (recomputing them changes nothing)."""
+    from synscale.study.analysis import StoredCurve, classes_table, exchange_table
+
+    workspace = Workspace(tmp_path)
+    vit = {"name": "real-vit", "data": "real", "model": "mini_vit", "scales": [50, 100, 200],
+           "seeds": [0, 1]}
+    syn = dict(BASE["curves"][1], model="mini_vit", seeds=[0, 1])
+    config = study(analysis={"exchange": True, "level": 0.8}, grid_seeds=[],
+                   curves=[BASE["curves"][0], vit, syn])
+    plan = build_plan(config, workspace)
+    item = plan.datasets["pixel-classname-cfg2"]
+    item.path.mkdir(parents=True)  # a finished dataset, without generating it
+    (item.path / "config.json").write_text("{}")
+    monkeypatch.setattr(runner, "_generate", lambda *args: None)
+    monkeypatch.setattr(runner, "_measure", lambda *args: None)
+    monkeypatch.setattr(runner, "execute_run", lambda task, quiet=True: fake_run(task))
+
+    def measured(per_class: int) -> dict:
+        rows = [{"class_id": c, "class_name": str(c), "images": per_class,
+                 "recognizability": per_class / 10 + c / 100, "diversity": 0.5} for c in range(10)]
+        return {"images": 10 * per_class, "per_class": rows}
+
+    with workspace.store() as store:
+        for per_class in (2, 5):  # the study measures 2 per class; 5 is another measurement
+            store.add_measurement(item.name, per_class, plan.reference_key, measured(per_class))
+    report = run(config, workspace)
+    assert report.failed == []
+    curves = {c.name: StoredCurve(c.key, c.name, c.world, c.data.name, c.model, "inv")
+              for c in plan.curves}
+    query = {"rates": "SELECT * FROM exchange_rates ORDER BY set_name, D_real",
+             "classes": "SELECT * FROM class_fits ORDER BY curve, set_name, class_id"}
+    with workspace.store() as store:
+        stored = {name: store.query(sql) for name, sql in query.items()}
+        exchange_table(store, curves["syn"], curves["real-vit"], "val", 20, 0.8)
+        for curve in curves.values():
+            classes_table(store, curve, "val", 20, 0.8, 2)
+        again = {name: store.query(sql) for name, sql in query.items()}
+    rates, classes = stored["rates"], stored["classes"]
+    assert set(rates["synthetic"]) == {curves["syn"].key} and set(rates["real"]) == {curves["real-vit"].key}
+    assert (rates["rate_hi"] > rates["rate_lo"]).all()  # the seeds scatter: a real interval
+    syn_classes = classes[classes["curve"] == curves["syn"].key]
+    assert syn_classes["recognizability"].tolist() == pytest.approx([0.2 + c / 100 for c in range(10)])
+    for name in query:
+        pd.testing.assert_frame_equal(stored[name], again[name])
