@@ -163,6 +163,9 @@ def _train(tasks: list[ClipRunTask], store: ResultsStore, pool: TaskPool, attemp
     ready = [t for t in tasks if get_clip_run(store, t.run_id) is None]
     if not ready:
         return 0
+    # Longest first, so that no long run starts last while the other workers idle. The runs of
+    # a section share one recipe: a run's steps grow with its captions (epochs x scale / batch).
+    ready.sort(key=lambda t: t.scale * t.recipe.epochs, reverse=True)
     log(f"clip: {len(ready)} of {len(tasks)} CLIP runs to train on {pool.engine}, "
         f"{pool.workers} worker(s) x {pool.threads} thread(s)")
     done = 0
