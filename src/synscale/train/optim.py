@@ -1,16 +1,17 @@
 """AdamW over one flat tensor: every parameter and its gradient are views into one buffer.
 
 On the CPU torch's ``foreach`` AdamW still loops over the parameter tensors, ~10 elementwise ops
-for each of them per step (~700 small kernels for ``mini_resnet``'s 74 tensors); with every
+for each of them per step (~400 small kernels for ``mini_resnet``'s 38 tensors); with every
 parameter a view into one contiguous tensor the same update is ~10 ops on that one tensor. Each
 element goes through the same arithmetic, so the weights are those of
 ``torch.optim.AdamW(params, foreach=True)`` bit for bit (tested for the mini models in
 ``tests/train/test_step_speedups.py``), and so is the state dict, which keeps torch's
 per-parameter layout: a checkpoint loads into either optimiser.
 
-What keeps it exact: every parameter must receive a gradient every step (torch's AdamW skips a
-parameter whose gradient is None, here it would be a zero gradient; the first step checks), and
-from the second step on gradients are summed into the zeroed buffer instead of set afresh.
+From the second step on, backward sums each gradient into the zeroed buffer (0 + g is g but for
+the sign of a zero gradient, which no update can tell) instead of handing over a fresh tensor.
+Every parameter must receive a gradient every step: torch's AdamW skips a parameter whose
+gradient is None, here it would be a zero gradient (the first step checks).
 """
 
 from __future__ import annotations
