@@ -269,6 +269,14 @@ def test_a_synthetic_configuration_is_generated_measured_and_trained_on(tmp_path
     assert {d for d in runs["data"] if d != "real"} == {f"syn:{dataset.name}"}
     assert fitted == {c.key for c in plan.curves}
     assert {t.data.synthetic for t in trained if t.data.kind == "syn"} == {str(dataset.path)}
+    # `synscale train --set data=syn:NAME` finds the dataset by its name in the workspace and
+    # plans the study's runs: one run id whichever command trains it.
+    from synscale.train.recipe import TrainRecipe
+    from synscale.train.runs import CurveConfig, plan_runs
+
+    curve = CurveConfig(data=f"syn:{dataset.name}", scales=[10, 20, 40], recipe=TrainRecipe(batch_size=8))
+    assert {t.run_id for t in plan_runs(curve, workspace)} == {
+        rid for rid, names in plan.run_curves.items() if "syn" in names}
 
 
 def test_status_names_what_is_done_failed_and_pending(tmp_path, monkeypatch):
