@@ -415,3 +415,65 @@ def test_a_law_whose_k_is_minus_its_parameter_mirrors_that_parameters_interval(c
         assert fit.k_ci[0] is None and fit.k_ci[1] > fit.k
     else:
         assert fit.k_ci[0] < fit.k < fit.k_ci[1]
+
+
+@LAWS_FAST
+@given(st.lists(st.integers(-60, 60), min_size=5, max_size=11, unique=True),
+       st.lists(st.floats(-3.0, 3.0), min_size=11, max_size=11),
+       st.sampled_from([-15.0, 15.0]) | st.floats(-15.0, 15.0))
+def test_every_saturating_start_lies_in_the_box(log_scales, noise, slope):
+    """The saturating law's starts lie in its box, for any points (rising, flat or steeper than
+    k_max): k in [0, k_max], the floor E in [0, just below the smallest loss]; so the cost that
+    ranks the starts is the cost of the point the optimizer starts from."""
+    x = np.sort(np.array(log_scales)) / 10
+    y = slope * x + np.array(noise[: len(x)])
+    law = SaturatingLaw()
+    starts = law.guess(x, y)
+    lo, hi = law.bounds(x, y)
+    assert np.all((starts >= lo) & (starts <= hi))
+
+
+@LAWS_FAST
+@given(st.floats(0.2, 0.8), st.floats(0.05, 0.5), st.integers(0, 2**32 - 1))
+def test_saturating_starts_minimise_the_relative_error_of_the_loss_for_their_k(k, floor, seed):
+    """For a fixed k the saturating law is linear in (E, A_ref); a start's (E, A_ref) is the
+    least-squares solution of (E + A_ref e^{-k x} - L) / L (the error in log L, linearised),
+    computed here by hand, whenever that solution lies in the box."""
+    x = np.linspace(-2.0, 2.0, 8)
+    loss = (floor + np.exp(-k * x)) * np.exp(np.random.default_rng(seed).normal(0, 0.05, len(x)))
+    starts = SaturatingLaw().guess(x, np.log(loss))
+    compared = 0
+    for E, log_a, start_k in starts[1:]:
+        design = np.column_stack([np.ones_like(x), np.exp(-start_k * x)]) / loss[:, None]
+        (E_hand, a_hand), *_ = np.linalg.lstsq(design, np.ones_like(x), rcond=None)
+        if 0 < E_hand < loss.min() * below_min and a_hand > 0:
+            assert E == pytest.approx(E_hand, rel=1e-6, abs=1e-9)
+            assert log_a == pytest.approx(np.log(a_hand), rel=1e-6, abs=1e-9)
+            compared += 1
+    assert compared > 0
+
+
+def test_a_power_point_estimate_is_the_least_squares_line():
+    """``point_estimate`` (also used by the extrapolation benchmark) solves the power law in
+    closed form: the least-squares line, and half its residual sum of squares as the cost."""
+    from synscale.scaling.fit import point_estimate
+
+    x = np.linspace(-2.0, 2.0, 7)
+    y = 0.3 - 0.4 * x + np.random.default_rng(2).normal(0, 0.05, len(x))
+    slope, intercept = np.polyfit(x, y, 1)
+    estimate = point_estimate(LAWS.create("power"), x, y)
+    assert np.allclose(estimate.theta, [-slope, intercept], atol=1e-12)
+    assert estimate.cost == pytest.approx(0.5 * np.sum((intercept + slope * x - y) ** 2), rel=1e-9)
+    assert estimate.converged
+
+
+def test_the_fit_message_names_exactly_the_parameters_left_at_a_bound():
+    """A saturating fit of a pure power law pins its floor E at 0 and says so; a fit with a
+    floor well inside its box names no bound (and was polished to convergence)."""
+    D = np.geomspace(100, 1e6, 8)
+    pinned = fit_curve(Curve("c", D, 2 * (D / 1e4) ** -0.4), law="saturating", n_boot=0)
+    assert pinned.params["E"] < 1e-9 and "E at its lower bound 0" in pinned.message
+    for scale in (1.0, 0.2):  # an excess loss at D_I above and below 1 (log A_ref > 0, < 0)
+        curve = _saturating_curve()
+        inside = fit_curve(Curve("c", curve.D, scale * curve.loss), law="saturating", n_boot=0)
+        assert inside.message == "converged", inside.message
