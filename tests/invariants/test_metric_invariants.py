@@ -116,3 +116,26 @@ def test_fid_is_the_frechet_distance_of_reference_features(seed, shift):
                             images.labels, real_set)).value
     expected = frechet_by_hand(real.reshape(40, -1).astype(float), fake.reshape(30, -1).astype(float))
     assert abs(value - expected) < 1e-4 * max(1.0, expected)
+
+
+def test_fid_reads_real_images_from_files_as_it_reads_them_in_memory(tmp_path):
+    """An ImageNet-scale world's val pool is image files (read through a DataLoader): FID against
+    it is the Frechet distance of the same features as for the images held in memory."""
+    from PIL import Image
+
+    from synscale.data.datasets import FileImages
+
+    rng = np.random.default_rng(0)
+    real = rng.integers(60, 140, size=(40, 1, 1, 3)).astype(np.uint8)  # 40 one-pixel RGB images
+    files = []
+    for i, pixel in enumerate(real):
+        files.append(tmp_path / f"{i}.png")
+        Image.fromarray(pixel).save(files[-1])
+    on_disk = FileImages(files, [0] * 40, "val", image_size=1)
+    fake = np.clip(rng.integers(60, 140, size=(30, 3, 1, 1)) + 20, 0, 255).astype(np.uint8)
+    images = LabeledImages(torch.as_tensor(fake), torch.zeros(30, dtype=torch.long))
+    features = torch.as_tensor(fake.reshape(30, -1), dtype=torch.float32)
+    value = fid(Measurement(images, PixelFeatures(), features[:, :1], features, images.labels,
+                            on_disk)).value
+    expected = frechet_by_hand(real.reshape(40, -1).astype(float), fake.reshape(30, -1).astype(float))
+    assert abs(value - expected) < 1e-4 * max(1.0, expected)
