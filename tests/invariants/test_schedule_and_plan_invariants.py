@@ -175,3 +175,65 @@ def test_a_class_plans_prompts_follow_the_dataset_seed_and_prompt_options(mini_w
         assert texts[0] != texts[1]
     else:
         assert all(t.endswith("whole number") for t in texts[0])  # two levels of hypernyms
+
+
+@pytest.mark.parametrize(("prompts", "options"), [("clip_templates_80", {}),
+                                                  ("classname_hypernyms", {"levels": 2})])
+def test_a_plans_rows_are_its_prompt_table_for_its_classes_seed_and_options(mini_world, prompts, options):
+    """Without a class plan, image i is row i of the strategy's prompt table for the config's
+    classes, seed and prompt options: its class, the class's name, the prompt, and the seed
+    image_seed(seed, i); another dataset seed picks other prompts."""
+    from synscale.prompts import assign_prompts
+
+    texts = {}
+    for seed in (0, 1):
+        config = GenerateConfig(seed=seed, prompts=prompts, prompt_options=options, classes=[6, 1],
+                                per_class=4)
+        rows = Plan.build(config, mini_world, None).rows
+        table = assign_prompts(mini_world, prompts, 4, seed, classes=[1, 6], **options).to_pydict()
+        names = {c.id: c.name for c in mini_world.classes}
+        assert [(r.id, r.class_id, r.class_name, r.prompt, r.seed) for r in rows] == [
+            (i, c, names[c], p, image_seed(seed, i))
+            for i, c, p in zip(table["image_index"], table["class_id"], table["prompt"])]
+        assert [r.class_id for r in rows] == [1] * 4 + [6] * 4
+        texts[seed] = [r.prompt for r in rows]
+    if prompts == "clip_templates_80":
+        assert texts[0] != texts[1]
+    else:
+        assert all(t.endswith("whole number") for t in texts[0])  # two levels of hypernyms
+
+
+@pytest.mark.parametrize("planned", [False, True])
+def test_a_plan_built_in_a_workspace_stores_its_prompt_table_there(mini_world, tmp_path, planned):
+    """With a workspace, the prompt table is stored in it (prompts/), so a rebuild reads it
+    instead of drawing the prompts again (for captions, the expensive step)."""
+    from synscale.prompts.tables import TABLE_FILE, read_prompt_table
+    from synscale.workspace import Workspace
+
+    rows = [{"class_id": 2, "count": 3}, {"class_id": 5, "count": 2}]
+    config = (GenerateConfig(class_plan=rows) if planned
+              else GenerateConfig(classes=[2, 5], per_class=3))
+    plan = Plan.build(config, mini_world, Workspace(tmp_path))
+    (stored,) = [p for p in (tmp_path / "prompts").iterdir() if (p / "config.json").is_file()]
+    table = read_prompt_table(stored / TABLE_FILE).to_pydict()
+    by_class = {c: [p for k, p in zip(table["class_id"], table["prompt"]) if k == c] for c in (2, 5)}
+    assert [r.prompt for r in plan.rows] == (by_class[2] + by_class[5][:2] if planned
+                                             else by_class[2] + by_class[5])
+
+
+def test_a_planned_datasets_name_counts_its_images(mini_world):
+    """docs/advise.md: a planned dataset is named <generator>-<prompts>-cfg<cfg>-plan<N>-s<seed>,
+    N its number of images; another total, another name."""
+    rows = [{"class_id": 2, "count": 3}, {"class_id": 5, "count": 4}]
+    config = GenerateConfig(class_plan=rows, cfg=1.5, seed=3)
+    assert config.dataset_name() == "mini-pixel-classname-cfg1.5-plan7-s3"
+    more = GenerateConfig(class_plan=[*rows, {"class_id": 7, "count": 1}], cfg=1.5, seed=3)
+    assert more.dataset_name() == "mini-pixel-classname-cfg1.5-plan8-s3"
+
+
+def test_a_generator_spec_builds_the_generator_with_its_options():
+    """A worker builds its generator from the spec: the config's generator options and steps."""
+    spec = GenerateConfig(steps=3, generator_options={"guidance_stop": 0.25}).generator_spec()
+    generator = spec.build()
+    assert generator.name == "mini-pixel"
+    assert generator.sampler_settings.steps == 3 and generator.sampler_settings.guidance_stop == 0.25
