@@ -9,18 +9,27 @@ seconds, and a fit that does not return k = 0.3 means the runner fed it the wron
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+import torch
 
 from synscale.config import build
+from synscale.engine import tasks as tasks_module
 from synscale.engine.tasks import TaskPool
+from synscale.errors import ConfigError, SynscaleError
 from synscale.store import RunRecord, SetMetrics
 from synscale.study import runner
 from synscale.study.config import StudyConfig
 from synscale.study.plan import build_plan
+from synscale.train import runs
+from synscale.train.recipe import TrainRecipe
+from synscale.train.runs import CurveConfig, plan_runs
+from synscale.train.setup import TrainSetup
 from synscale.workspace import Workspace
 
 K = 0.3
@@ -750,3 +759,121 @@ def test_a_synthetic_curve_is_compared_with_the_real_curve_of_its_model(tmp_path
     assert syn_classes["recognizability"].tolist() == pytest.approx([0.2 + c / 100 for c in range(10)])
     for name in query:
         pd.testing.assert_frame_equal(stored[name], again[name])
+
+
+# --- the order and the pool of training -------------------------------------------------------
+
+def test_the_train_stage_submits_runs_longest_first_by_steps_batch_and_model_cost(tmp_path,
+                                                                                  monkeypatch):
+    wide = dict(BASE["curves"][0], name="wide", model="mini_resnet_wide", scales=[50, 100],
+                seeds=[0])
+    workspace = Workspace(tmp_path)
+    plan = build_plan(study(**{"generation.grid": [], "curves": [BASE["curves"][0], wide]}),
+                      workspace)
+    submitted = []
+
+    def record(function, tasks, pool):
+        submitted.extend(tasks)
+        yield from ()
+
+    monkeypatch.setattr(runner, "run_tasks", record)
+    with workspace.store() as store:
+        runner._train(plan, store, TaskPool(), runner.StudyReport("inv"), True, lambda _: None)
+    per_image = {"mini_resnet": 1.0, "mini_resnet_wide": 2.0}
+    costs = [t.iterations * t.recipe.batch_size * per_image[t.recipe.model] for t in submitted]
+    assert sorted(t.run_id for t in submitted) == sorted(plan.runs)
+    assert [runner.expected_cost(t) for t in submitted] == costs == sorted(costs, reverse=True)
+    assert submitted[0].recipe.model == "mini_resnet_wide" != submitted[-1].recipe.model
+    # A model the table does not know costs what mini_resnet does, per image.
+    task = submitted[-1]
+    other = dataclasses.replace(task, recipe=task.recipe.model_copy(update={"model": "resnet18"}))
+    assert runner.expected_cost(other) == task.iterations * task.recipe.batch_size
+
+
+def curve_tasks(tmp_path, scales=(50, 100, 200)):
+    config = CurveConfig(scales=list(scales), recipe=TrainRecipe(batch_size=8))
+    return config, plan_runs(config, Workspace(tmp_path))
+
+
+def test_synscale_train_runs_in_the_study_pool_on_the_cpu_and_in_process_otherwise(monkeypatch):
+    assert runs.curve_pool(TrainSetup()) == TaskPool.default()
+    assert runs.curve_pool(TrainSetup(workers_per_run=2)) is None
+    monkeypatch.setattr(TrainSetup, "torch_device", lambda self: torch.device("cuda"))
+    assert runs.curve_pool(TrainSetup()) is None
+
+
+@pytest.fixture
+def pool_of(monkeypatch):
+    """Runs trained by a stand-in; each pool task runs in this process. Returns the calls:
+    (run_id, threads, quiet, pool) in the order the pool got them."""
+    calls: list = []
+    pools: list = []
+
+    def execute(task, quiet: bool = True) -> RunRecord:
+        calls.append((task.run_id, task.threads, quiet, pools[-1] if pools else None))
+        if task.scale in failing:
+            raise failing[task.scale]
+        return fake_run(task)
+
+    def run_here(function, tasks, pool):
+        pools.append(pool)
+        for index, task in enumerate(tasks):
+            yield index, tasks_module._guarded(function, task)
+
+    failing: dict = {}
+    monkeypatch.setattr(runs, "execute_run", execute)
+    monkeypatch.setattr(tasks_module, "run_tasks", run_here)
+    return SimpleNamespace(calls=calls, failing=failing)
+
+
+def test_a_curves_runs_go_to_its_pool_longest_first_with_the_pools_threads(tmp_path, monkeypatch,
+                                                                         pool_of):
+    config, tasks = curve_tasks(tmp_path)
+    pool = TaskPool("local", 2, 1)
+    asked = []
+    monkeypatch.setattr(runs, "curve_pool", lambda setup: asked.append(setup) or pool)
+    tasks = [dataclasses.replace(t, threads=3) for t in tasks]
+    got = list(runs._train_runs(tasks, pool, quiet=False))
+    longest_first = sorted(tasks, key=lambda t: -t.iterations)
+    assert [t.run_id for t, _ in got] == [t.run_id for t in longest_first]
+    assert [r.run_id for _, r in got] == [t.run_id for t in longest_first]
+    # Two workers: each run trains quietly in its worker, with the pool's one thread.
+    assert [(threads, quiet, p) for _, threads, quiet, p in pool_of.calls] == [(1, True, pool)] * 3
+    # One worker: the run trains in this process and shows its steps unless told to be quiet.
+    pool_of.calls.clear()
+    list(runs._train_runs(tasks[:1], TaskPool("local", 1, 1), quiet=False))
+    assert pool_of.calls[0][2] is False
+    pool_of.calls.clear()
+    list(runs._train_runs(tasks[:1], TaskPool("local", 1, 1), quiet=True))
+    assert pool_of.calls[0][2] is True
+    # run_curve(concurrent=True) asks curve_pool about the curve's setup and trains there,
+    # storing every record; it yields them in scale order.
+    pool_of.calls.clear()
+    records = list(runs.run_curve(config, Workspace(tmp_path), quiet=True, concurrent=True))
+    assert asked == [config.setup]
+    assert [r.scale for r in records] == [50, 100, 200]
+    assert {p for _, _, _, p in pool_of.calls} == {pool}
+    with Workspace(tmp_path).store() as store:
+        assert all(store.get_run(r.run_id) is not None for r in records)
+
+
+def test_a_failed_run_of_a_pool_fails_only_itself_and_names_itself(tmp_path, pool_of):
+    _, tasks = curve_tasks(tmp_path)
+    pool = TaskPool("local", 2, 1)
+    pool_of.failing[100] = ConfigError("bad data")
+    done = []
+    with pytest.raises(SynscaleError) as error:
+        for task, _ in runs._train_runs(tasks, pool, quiet=True):
+            done.append(task.scale)
+    assert sorted(done) == [50, 200]
+    name = next(t.name for t in tasks if t.scale == 100)
+    assert str(error.value).startswith(f"run {name} failed: ConfigError: bad data")
+    assert "other run" not in str(error.value)
+    # Two failures: the first one in the pool's order is named, with the count of the others;
+    # an error the user did not cause is not a user error.
+    pool_of.failing.update({100: RuntimeError("boom"), 50: RuntimeError("bang")})
+    with pytest.raises(RuntimeError) as error:
+        list(runs._train_runs(tasks, pool, quiet=True))
+    assert not isinstance(error.value, SynscaleError)
+    assert str(error.value).startswith(f"run {name} failed: RuntimeError: boom")
+    assert str(error.value).endswith(" (and 1 other run(s))")
