@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from types import SimpleNamespace
 
 import pandas as pd
@@ -846,6 +847,11 @@ def test_a_curves_runs_go_to_its_pool_longest_first_with_the_pools_threads(tmp_p
     pool_of.calls.clear()
     list(runs._train_runs(tasks[:1], TaskPool("local", 1, 1), quiet=True))
     assert pool_of.calls[0][2] is True
+    # In this process too: every run of a one-worker pool, and a single run of any local pool.
+    pool_of.calls.clear()
+    list(runs._train_runs(tasks, TaskPool("local", 1, 1), quiet=False))
+    list(runs._train_runs(tasks[:1], TaskPool("local", 2, 1), quiet=False))
+    assert [quiet for _, _, quiet, _ in pool_of.calls] == [False] * 4
     # run_curve(concurrent=True) asks curve_pool about the curve's setup and trains there,
     # storing every record; it yields them in scale order.
     pool_of.calls.clear()
@@ -867,8 +873,9 @@ def test_a_failed_run_of_a_pool_fails_only_itself_and_names_itself(tmp_path, poo
             done.append(task.scale)
     assert sorted(done) == [50, 200]
     name = next(t.name for t in tasks if t.scale == 100)
-    assert str(error.value).startswith(f"run {name} failed: ConfigError: bad data")
-    assert "other run" not in str(error.value)
+    # One failure: the run and its error, where it was raised, nothing more.
+    assert re.fullmatch(rf"run {re.escape(name)} failed: ConfigError: bad data \(at .+:\d+\)",
+                        str(error.value))
     # Two failures: the first one in the pool's order is named, with the count of the others;
     # an error the user did not cause is not a user error.
     pool_of.failing.update({100: RuntimeError("boom"), 50: RuntimeError("bang")})
