@@ -477,3 +477,23 @@ def test_the_fit_message_names_exactly_the_parameters_left_at_a_bound():
         curve = _saturating_curve()
         inside = fit_curve(Curve("c", curve.D, scale * curve.loss), law="saturating", n_boot=0)
         assert inside.message == "converged", inside.message
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, 1.5])
+def test_a_confidence_level_outside_zero_one_is_refused_and_named(level):
+    curve = power_curve(0.3, 1.0, 1000.0, [100, 1000, 10000, 100000])
+    with pytest.raises(FitError, match=f"{level:g}"):
+        fit_curve(curve, level=level)
+
+
+def test_saturating_point_estimate_polish_keeps_the_lower_cost_and_reports_it():
+    from synscale.scaling.fit import point_estimate
+
+    rng = np.random.default_rng(3)
+    D = np.geomspace(100, 1e6, 9)
+    y = np.log(0.3 + 2.0 * D**-0.4) + rng.normal(0, 0.03, 9)
+    model, x = SaturatingLaw(), np.log(D)
+    batch, polished = point_estimate(model, x, y, refine=False), point_estimate(model, x, y)
+    assert batch.message.startswith("batched") and isinstance(batch.converged, bool)
+    assert polished.cost <= batch.cost and polished.message.startswith(("converged", "not"))
+    assert polished.converged is (polished.message.split(";")[0] == "converged")
