@@ -27,6 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
+EXPLAINED = REPO / "docs" / "mutation-survivors.md"  # every mutant left alive, with its reason
 NICE = 15  # mutmut takes the CPU that others leave idle
 SAMPLE_ABOVE = 100
 
@@ -165,11 +166,21 @@ def report(tree: Path, areas: list[str]) -> dict[str, object]:
     print(f"{'all core modules':<61} {_total(totals):>7} {totals['killed']:>6} {totals['timeout']:>7} "
           f"{totals['survived']:>5} {totals['no tests']:>7} {totals['not checked']:>5} {_fmt(overall)}")
     print("score = (killed + timeout) / mutants checked; 'no test' counts as alive\n")
+    unexplained = sorted(set(survivors) - explained_mutants(), key=_natural)
     if survivors:
-        print(f"alive ({len(survivors)}; `mutmut show NAME` in {tree} prints the change):")
+        print(f"alive ({len(survivors)}; `mutmut show NAME` in {tree} prints the change; "
+              f"{len(survivors) - len(unexplained)} explained in {EXPLAINED.relative_to(REPO)}):")
         for name in sorted(survivors, key=_natural):
-            print(f"  {name}: {STATUS.get(keys[name], 'suspicious')}")
-    return {"modules": rows, "overall": overall, "alive": sorted(survivors, key=_natural)}
+            print(f"  {name}: {STATUS.get(keys[name], 'suspicious')}"
+                  + ("  (not explained)" if name in unexplained else ""))
+    return {"modules": rows, "overall": overall, "alive": sorted(survivors, key=_natural),
+            "unexplained": unexplained}
+
+
+def explained_mutants() -> set[str]:
+    """The mutant names docs/mutation-survivors.md gives a reason for."""
+    text = EXPLAINED.read_text() if EXPLAINED.is_file() else ""
+    return set(re.findall(r"`(synscale\.[^`\s]+__mutmut_\d+)`", text))
 
 
 def _module(key: str) -> str:
