@@ -39,7 +39,7 @@ from synscale.study.analysis import (
 )
 from synscale.study.config import StudyConfig
 from synscale.study.plan import StudyPlan, build_plan, measured_datasets, stored_run_ids
-from synscale.train.runs import RunTask, execute_run
+from synscale.train.runs import execute_run, expected_cost
 from synscale.workspace import Workspace
 
 Log = Callable[[str], None]
@@ -186,19 +186,6 @@ def _train(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyRe
                       {"data": task.data.name, "scale": task.scale, "seed": task.seed,
                        "recipe": task.recipe.model_dump(mode="json")}, outcome.error or "", log)
             bar.advance()
-
-
-# Training time per image relative to mini_resnet (one thread, batch 64): the median images/s
-# of a full mini study's runs (mini_resnet 5,272, mini_resnet_wide 2,586) and mini_vit's CPU time
-# per step beside mini_resnet's (24 against 12 ms). Only orders the runs; a guess may be rough.
-RELATIVE_COST_PER_IMAGE = {"mini_resnet": 1.0, "mini_resnet_wide": 2.0, "mini_vit": 2.0}
-
-
-def expected_cost(task: RunTask) -> float:
-    """A run's expected training time in mini_resnet images: steps x batch x the model's
-    relative cost per image (1 for a model not in the table)."""
-    return (task.iterations * task.recipe.batch_size
-            * RELATIVE_COST_PER_IMAGE.get(task.recipe.model or "", 1.0))
 
 
 def _analyse(plan: StudyPlan, store: ResultsStore, report: StudyReport, log: Log) -> None:
