@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import signal
 from abc import ABC, abstractmethod
@@ -66,6 +67,11 @@ def die_with_parent() -> None:
         return
     pr_set_pdeathsig = 1
     libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    # A driver killed while this worker was starting (before the line above) sends no signal:
+    # the worker has been handed to another parent already, and would wait forever.
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)
 
 
 def describe_error(exc: SynscaleError) -> str:
