@@ -16,10 +16,13 @@ def test_two_worker_processes_and_ray_give_the_numbers_of_one_process(
     expected = snapshot(tiny_study_workspace)
     for engine in ("local", "ray"):
         ws = tmp_path / engine
-        result = cli("study", "run", tiny_study_file, "-w", ws, "--engine", engine, "--workers", "2",
-                     "--quiet")
+        result = cli("study", "run", tiny_study_file, "-w", ws, "--engine", engine, "--workers", "2")
         assert result.code == 0, result.err
+        assert ("2 side by side in 2 worker processes" in result.out) == (engine == "local")
         assert snapshot(ws) == expected, engine
+        # Two local workers make the datasets side by side in their processes (Ray: one dataset
+        # at a time over its actors); either way every file of every dataset is the same bytes.
+        assert datasets_bytes(ws) == datasets_bytes(tiny_study_workspace), engine
 
 
 def test_sigkill_of_the_driver_then_rerun_gives_the_uninterrupted_store(
@@ -48,6 +51,14 @@ def test_sigkill_of_the_driver_then_rerun_gives_the_uninterrupted_store(
                               check=False)
         assert done.returncode == 0, done.stderr
     assert snapshot(killed) == snapshot(clean)
+
+
+def datasets_bytes(workspace) -> dict[str, bytes]:
+    folder = workspace / "datasets"
+    files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+             if p.is_file()}
+    assert any(name.endswith(".tar") for name in files), "the study made no shard"
+    return files
 
 
 def _finished_runs(workspace) -> int:

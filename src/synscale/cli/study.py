@@ -24,7 +24,7 @@ app.add_typer(study_app, name="study")
 StudyArg = Annotated[Path, typer.Argument(help="Study file (YAML), e.g. examples/mini.yaml.")]
 EngineOpt = Annotated[Engine, typer.Option(help="local (processes on this machine) or ray.")]
 WorkersOpt = Annotated[int | None, typer.Option(
-    min=1, max=4096, help="Training runs at once.", show_default="one per core; Ray: as many")]
+    min=1, max=4096, help="Training runs (locally, also datasets being made) at once.", show_default="one per core; Ray: as many")]
 
 
 @study_app.command("run", epilog="Example: synscale study run examples/mini.yaml -w ws --set measure.per_class=20")

@@ -4,7 +4,8 @@ Calibration takes a few seconds: a short training run of every classifier the st
 the study's threads per run), one evaluation pass and one generation batch of every generator;
 a spawned worker's start-up, a measurement and an analysis get fixed allowances (measured once,
 below). Training time is shared out over the workers (independent runs, one core each, scale
-almost linearly); generation and measurement run in the driver.
+almost linearly), and so is generation when there are several workers (datasets side by side);
+measurement runs in the driver.
 """
 
 from __future__ import annotations
@@ -48,14 +49,17 @@ def estimate(plan: StudyPlan, status: dict[str, dict[str, list[str]]], workers: 
         eval_s = _eval_seconds(plan) if pending_runs else 0.0
         for model in sorted({t.recipe.model for t in pending_runs}):
             rates[f"train:{model}"] = _train_rate(plan, model)
-    for generator in sorted({d.config.generator for d in pending_sets}):
-        rates[f"generate:{generator}"] = _generate_rate(plan, generator)
+    # With several workers the datasets are made side by side, one per worker (study.runner).
+    beside = workers > 1 and len(pending_sets) > 1
+    with torch_threads(threads if beside else None):
+        for generator in sorted({d.config.generator for d in pending_sets}):
+            rates[f"generate:{generator}"] = _generate_rate(plan, generator)
     run_seconds = sum(t.iterations * t.recipe.batch_size / rates[f"train:{t.recipe.model}"] + eval_s
                       for t in pending_runs)
     startup = WORKER_START_S if pending_runs and workers > 1 else 0.0
     train_s = run_seconds / max(1, min(workers, len(pending_runs))) + startup
     generate_s = sum(d.images / rates[f"generate:{d.config.generator}"] / GENERATE_END_TO_END
-                     for d in pending_sets)
+                     for d in pending_sets) / (min(workers, len(pending_sets)) if beside else 1)
     measure_s = (len(plan.datasets) - len(status["measure"]["done"])) * MEASURE_SECONDS
     if measure_s and not plan.reference_done:
         model = plan.reference_recipe.model

@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synscale.engine.tasks import TaskPool, run_tasks
 from synscale.errors import SynscaleError
@@ -38,9 +40,18 @@ from synscale.study.analysis import (
     real_reference,
 )
 from synscale.study.config import StudyConfig
-from synscale.study.plan import StudyPlan, build_plan, measured_datasets, stored_run_ids
+from synscale.study.plan import (
+    DatasetItem,
+    StudyPlan,
+    build_plan,
+    measured_datasets,
+    stored_run_ids,
+)
 from synscale.train.runs import execute_run, expected_cost
 from synscale.workspace import Workspace
+
+if TYPE_CHECKING:
+    from synscale.generators.stage.plan import GenerateConfig
 
 Log = Callable[[str], None]
 
@@ -118,21 +129,58 @@ def _record_study(store: ResultsStore, plan: StudyPlan, source: str) -> None:
 def _generate(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyReport,
               quiet: bool, log: Log) -> None:
     from synscale.data.synthetic import SyntheticDataset
-    from synscale.engine import make_engine
-    from synscale.generators.stage.dataset import generate_dataset
 
     todo = [(name, item) for name, item in plan.datasets.items() if not item.done]
+    # On this machine's CPU with several workers, datasets are made side by side, one per
+    # single-threaded worker process: small generator ops scale across processes, not threads
+    # (docs/generation.md, Speed). An image depends only on its prompt and seed: same bytes.
+    beside = [(n, i) for n, i in todo if pool.engine == "local" and pool.workers > 1
+              and str(i.generate.generator_options.get("device", "cpu")) == "cpu"]
+    if len(beside) < 2:
+        beside = []
     if todo:
-        log(f"generate: {len(todo)} of {len(plan.datasets)} datasets to make")
+        log(f"generate: {len(todo)} of {len(plan.datasets)} datasets to make"
+            + (f", {len(beside)} side by side in {pool.workers} worker processes" if beside else ""))
+    if beside:
+        _generate_beside(plan, store, pool, report, beside, quiet, log)
+        todo = [t for t in todo if t not in beside]
     engine_workers = pool.workers if pool.engine == "ray" else None
     for name, item in todo:
-        engine = make_engine(pool.engine, engine_workers, pool.address)
         with _attempt(store, plan, report, "generate", name, item.generate.model_dump(mode="json"), log):
-            generate_dataset(item.generate, plan.workspace, engine, quiet=quiet)
+            make_dataset(item.generate, str(plan.workspace.root), pool.engine, engine_workers,
+                         pool.address, quiet=quiet)
             report.count("generate")
     for item in plan.datasets.values():  # the datasets table describes every dataset made
         if item.done:
             store.add_dataset(item.name, SyntheticDataset(item.path).card)
+
+
+def _generate_beside(plan: StudyPlan, store: ResultsStore, pool: TaskPool, report: StudyReport,
+                     todo: list[tuple[str, DatasetItem]], quiet: bool, log: Log) -> None:
+    """The datasets in the pool's worker processes, largest first (as runs are trained)."""
+    todo = sorted(todo, key=lambda entry: entry[1].images, reverse=True)
+    make = partial(make_dataset, workspace=str(plan.workspace.root), threads=pool.threads)
+    with track("generate datasets", len(todo), quiet, "dataset") as bar:
+        for index, outcome in run_tasks(make, [item.generate for _, item in todo], pool):
+            name, item = todo[index]
+            if outcome.ok:
+                _clear_failure(store, plan.study.name, "generate", name)
+                report.count("generate")
+            else:
+                _fail(store, plan, report, "generate", name, item.generate.model_dump(mode="json"),
+                      outcome.error or "", log)
+            bar.advance()
+
+
+def make_dataset(config: GenerateConfig, workspace: str, engine: str = "local",
+                 workers: int | None = None, address: str | None = None, threads: int | None = None,
+                 quiet: bool = True) -> None:
+    """One dataset of a study, in whichever process calls it (the driver or a pool worker)."""
+    from synscale.engine import make_engine
+    from synscale.generators.stage.dataset import generate_dataset
+
+    generate_dataset(config, Workspace(workspace), make_engine(engine, workers, address, threads),
+                     quiet=quiet)
 
 
 def _measure(plan: StudyPlan, store: ResultsStore, report: StudyReport, quiet: bool, log: Log) -> None:
