@@ -37,6 +37,9 @@ class SyntheticDataset:
     @classmethod
     def resolve(cls, dataset: str | Path, workspace: Workspace | None = None) -> SyntheticDataset:
         """A dataset by folder path, or by its folder name (or a unique prefix) in the workspace."""
+        if not str(dataset).strip():  # not the current directory, nor a prefix of every name
+            raise DataError("no synthetic dataset named (give its folder, or its name in the "
+                            "workspace's datasets/)")
         path = Path(dataset)
         if path.is_dir():
             return cls(path)

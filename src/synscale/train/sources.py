@@ -98,6 +98,9 @@ def resolve_training_data(world: World, spec: str, workspace: Workspace) -> Trai
         dataset = SyntheticDataset.resolve(spec.removeprefix("syn:"), workspace)
         return synthetic_data(dataset.name, dataset.folder, int(dataset.card["images"]))
     if match := _MIX.fullmatch(spec):
+        if int(match.group(1)) == 0:  # would silently be syn:<dataset>, under another name
+            raise ConfigError(f"{spec!r}: a mix needs at least 1 real image (R = 0 is "
+                              f"syn:{match.group(2)})")
         dataset = SyntheticDataset.resolve(match.group(2), workspace)
         return synthetic_data(dataset.name, dataset.folder, int(dataset.card["images"]),
                               int(match.group(1)), world)
