@@ -631,7 +631,7 @@ def test_generation_gets_the_pools_engine_and_a_failed_dataset_is_recorded(tmp_p
     monkeypatch.setattr(engine, "make_engine", lambda *args: engines.append(args) or f"engine {len(engines)}")
 
     def generate(config, in_workspace, on_engine, quiet):
-        asked.append((config, in_workspace, on_engine, quiet))
+        asked.append((config, in_workspace.root, on_engine, quiet))
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(stage, "generate_dataset", generate)
@@ -647,8 +647,10 @@ def test_generation_gets_the_pools_engine_and_a_failed_dataset_is_recorded(tmp_p
         assert json.loads(row.pop("config")) == item.generate.model_dump(mode="json")
         assert row == {"study": "inv", "stage": "generate", "item": "pixel-classname-cfg2",
                        "error": "RuntimeError: disk full"}
-    assert engines == [("local", None, None), ("ray", 3, "ray://head:10001")]
-    assert asked == [(item.generate, workspace, "engine 1", True), (item.generate, workspace, "engine 2", True)]
+    # One dataset: made in the driver (side by side needs two); threads: the engine's default.
+    assert engines == [("local", None, None, None), ("ray", 3, "ray://head:10001", None)]
+    assert asked == [(item.generate, workspace.root, "engine 1", True),
+                     (item.generate, workspace.root, "engine 2", True)]
 
 
 def test_measurement_uses_the_study_reference_and_is_stored_under_it(tmp_path, monkeypatch):
