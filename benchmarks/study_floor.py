@@ -26,19 +26,11 @@ from pathlib import Path
 import duckdb
 import torch
 from machine import MatmulPeak
-from torch.utils.flop_counter import FlopCounterMode
+from train_throughput import flops_per_image
 
 from synscale.study.config import load_study
 from synscale.study.plan import build_plan
-from synscale.train.models import create_classifier
 from synscale.workspace import Workspace
-
-
-def mflops_per_image(model: str, channels: int, size: int, batch: int) -> float:
-    net = create_classifier(model, 10, channels).train()
-    with FlopCounterMode(display=False) as counter:
-        net(torch.randn(batch, channels, size, size)).sum().backward()
-    return counter.get_total_flops() / batch / 1e6
 
 
 def stored_seconds(workspace: Path, run_ids: list[str]) -> dict[str, float]:
@@ -67,14 +59,16 @@ def main() -> None:
         plan = build_plan(study, Workspace(args.workspace or Path(scratch)))
     world = plan.world
     models: dict[str, dict] = defaultdict(lambda: {"runs": 0, "steps": 0, "images": 0})
+    recipes = {}
     for task in plan.runs.values():
         entry = models[task.recipe.model]
         entry["runs"] += 1
         entry["steps"] += task.iterations
         entry["images"] += task.iterations * task.recipe.batch_size
-    batch = plan.recipe.batch_size
+        recipes[task.recipe.model] = task.recipe
     for model, entry in models.items():
-        entry["mflops_per_image"] = round(mflops_per_image(model, world.channels, world.image_size, batch), 3)
+        mflops = flops_per_image(recipes[model], world.channels, world.image_size) / 1e6
+        entry["mflops_per_image"] = round(mflops, 3)
         entry["tflop"] = round(entry["images"] * entry["mflops_per_image"] / 1e6, 2)
     if args.workspace:
         seconds = stored_seconds(args.workspace, list(plan.runs))

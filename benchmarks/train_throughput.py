@@ -53,9 +53,11 @@ def train_rate(iterations: int) -> dict[str, float]:
     return {"images_per_s": stats.images_per_s, "data_wait_fraction": stats.data_wait_fraction}
 
 
-def flops_per_image(r: TrainRecipe) -> float:
-    model = create_classifier(r.model, 10, 1).train()
-    x = torch.randn(r.batch_size, 1, 16, 16)
+def flops_per_image(r: TrainRecipe, channels: int = 1, size: int = 16) -> float:
+    """Training FLOPs (forward + backward) per image of ``r.model`` on the mini world's images
+    unless told another shape."""
+    model = create_classifier(r.model, 10, channels).train()
+    x = torch.randn(r.batch_size, channels, size, size)
     with FlopCounterMode(display=False) as counter:
         model(x).sum().backward()
     return counter.get_total_flops() / r.batch_size
