@@ -3,16 +3,17 @@ paper's 15 fine-grained sets, e.g. Food-101), scored zero-shot next to the world
 
 A downstream set is a folder with one sub-folder per class, named by the class name ("apple_pie"
 reads "apple pie"); its images are decoded at the world's size. Its identity (resolved path and a
-digest of its files) is part of every run's name.
+digest of every file's name and bytes) is part of every run's name, so new images under old
+names make new runs instead of reusing scores of the old ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-from synscale.config import stable_hash
 from synscale.data.datasets import IMAGE_SUFFIXES, FileImages
 from synscale.errors import DataError
 
@@ -23,10 +24,14 @@ class DownstreamSet:
     classnames: list[str]
     images: FileImages
 
-    @property
+    @cached_property  # read once: every run of a study names the set in its identity
     def identity(self) -> dict[str, str]:
-        return {"path": str(Path(self.images.files[0]).parents[1]),
-                "files": stable_hash([str(f) for f in self.images.files])}
+        root = Path(self.images.files[0]).parents[1]
+        digest = hashlib.sha256()
+        for file in map(Path, self.images.files):
+            digest.update(f"{file.relative_to(root).as_posix()}\n".encode())
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+        return {"path": str(root), "files": digest.hexdigest()[:16]}
 
 
 @lru_cache(maxsize=8)
