@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import operator
 import os
 
 import pytest
 
-from synscale.engine.tasks import TaskPool, run_tasks
+from synscale.engine.tasks import TaskPool, kept_workers, run_tasks
 from synscale.errors import ConfigError
 
 
@@ -23,6 +24,30 @@ def test_a_worker_that_dies_is_a_failed_outcome_not_a_crash():
     outcomes = dict(run_tasks(os._exit, [3, 3], TaskPool("local", 2, 1)))
     assert sorted(outcomes) == [0, 1]
     assert all("worker process died" in o.error for o in outcomes.values())
+
+
+def _worker_pids(pool: TaskPool) -> set[int]:
+    return {o.value for _, o in run_tasks(operator.call, [os.getpid] * 4, pool)}
+
+
+def test_kept_workers_serve_every_call_and_stop_with_the_block():
+    pool = TaskPool("local", 2, 1)
+    with kept_workers(pool):
+        seen = _worker_pids(pool) | _worker_pids(pool) | _worker_pids(pool)
+        assert os.getpid() not in seen and len(seen) <= 2  # without keeping: new ones per call
+    for pid in seen:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert _worker_pids(pool).isdisjoint(seen)  # outside the block: a pool of its own
+
+
+def test_a_kept_pool_whose_worker_died_is_started_again():
+    pool = TaskPool("local", 2, 1)
+    with kept_workers(pool):
+        died = dict(run_tasks(os._exit, [3, 3], pool))
+        assert all("worker process died" in o.error for o in died.values())
+        after = dict(run_tasks(math.sqrt, [4.0, 9.0], pool))
+        assert [after[i].value for i in (0, 1)] == [2.0, 3.0]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -7,7 +7,8 @@ driver) is the only process that writes the results store.
 
 - ``local`` with one worker runs the tasks in this process, one after another;
 - ``local`` with N workers runs N spawned processes (on Linux they die with the driver, so a
-  killed study leaves no orphan training on);
+  killed study leaves no orphan training on); inside ``kept_workers(pool)`` every call uses the
+  same processes, so a study's stages pay each worker's start-up (torch, timm) once;
 - ``ray`` makes every task a Ray task with ``threads`` CPUs (one GPU each where the cluster has
   GPUs), on a local Ray instance or the cluster at ``address``.
 
@@ -21,6 +22,7 @@ import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -103,11 +105,33 @@ def _guarded(function: Callable[[T], R], task: T) -> Outcome[R]:
                        user_error=isinstance(exc, SynscaleError))
 
 
+_kept: dict[TaskPool, ProcessPoolExecutor | None] = {}  # pool -> its live executor (None: not yet)
+
+
+@contextmanager
+def kept_workers(pool: TaskPool) -> Iterator[None]:
+    """Keep the local pool's worker processes from one ``run_tasks`` call to the next inside the
+    block; they are started on first use and stopped when the block ends."""
+    if pool.engine != "local" or pool.workers == 1 or pool in _kept:
+        yield
+        return
+    _kept[pool] = None
+    try:
+        yield
+    finally:
+        executor = _kept.pop(pool)
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+
 def _run_processes(function: Callable[[T], R], tasks: Sequence[T],
                    pool: TaskPool) -> Iterator[tuple[int, Outcome[R]]]:
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded torch
-    with ProcessPoolExecutor(min(pool.workers, len(tasks)), mp_context=context,
-                             initializer=_init_worker, initargs=(pool.threads,)) as executor:
+    kept = pool in _kept
+    executor = _kept.get(pool) or _executor(pool.workers if kept else min(pool.workers, len(tasks)),
+                                            pool.threads)
+    if kept:
+        _kept[pool] = executor
+    try:
         futures = {executor.submit(_guarded, function, task): i for i, task in enumerate(tasks)}
         pending = set(futures)
         while pending:
@@ -117,7 +141,18 @@ def _run_processes(function: Callable[[T], R], tasks: Sequence[T],
                     outcome = future.result()
                 except BrokenProcessPool:
                     outcome = Outcome(error="a worker process died (out of memory or killed)")
+                    if kept:  # a broken executor takes no more tasks: the next call starts anew
+                        _kept[pool] = None
                 yield futures[future], outcome
+    finally:
+        if _kept.get(pool) is not executor:
+            executor.shutdown(cancel_futures=True)
+
+
+def _executor(workers: int, threads: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded torch
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                               initargs=(threads,))
 
 
 def _init_worker(threads: int) -> None:

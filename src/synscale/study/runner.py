@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synscale.engine.tasks import TaskPool, run_tasks
+from synscale.engine.tasks import TaskPool, kept_workers, run_tasks
 from synscale.errors import SynscaleError
 from synscale.progress import track
 from synscale.scaling.laws import LAWS
@@ -76,7 +76,7 @@ def run_study(study: StudyConfig, workspace: Workspace, pool: TaskPool, quiet: b
     start = time.perf_counter()
     plan = build_plan(study, workspace)  # every check, before any work
     report = StudyReport(study.name)
-    with workspace.store() as store:
+    with workspace.store() as store, kept_workers(pool):  # one start-up per worker, all stages
         _record_study(store, plan, source)
         _generate(plan, store, pool, report, quiet, log)
         _measure(plan, store, report, quiet, log)
