@@ -72,6 +72,34 @@ def cpu_name() -> str:
         return platform.processor() or platform.machine()
 
 
+class OtherCpu:
+    """How many cores the rest of the machine kept busy while a benchmark ran: all CPU time
+    (``/proc/stat``) less this process's and its reaped children's. The load average cannot tell:
+    it counts the benchmark's own processes."""
+
+    def __init__(self) -> None:
+        self.began, self.start = time.perf_counter(), _busy_seconds() - _own_seconds()
+
+    def cores(self) -> float:
+        """Average cores used by other processes since creation (nan where /proc is missing)."""
+        other = _busy_seconds() - _own_seconds() - self.start
+        return max(0.0, other) / (time.perf_counter() - self.began)
+
+
+def _busy_seconds() -> float:
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return float("nan")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # user .. steal; guests are in user
+
+
+def _own_seconds() -> float:
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def made_by() -> str:
     """The first line of a table in docs/measured/: the command that wrote it, the date, the
     machine and how busy it was."""

@@ -4,8 +4,9 @@
   1 and 2 torch threads, ``OMP_WAIT_POLICY`` PASSIVE and ACTIVE (set before torch loads), best of
   ``--repeats`` interleaved rounds. ``old_default`` is 2 threads, PASSIVE (what ``make`` ran a
   single run with before studies ran runs concurrently); ``best`` is the fastest setting;
-- ``study``: training images/s of a small study (one real curve, scales 125-2,000, ``--seeds``) as
-  ``synscale study run`` executes it with its default pool (one single-threaded worker per core):
+- ``study``: training images/s of a small study (mini-full's real curve: scales 125-2,000,
+  ``--seeds`` 0,1,2) as ``synscale study run`` executes it with its default pool (one
+  single-threaded worker per core):
   every image of every run over the train stage's wall time, worker start-up, evaluation on val
   and the OOD sets, weights and store writes included; ``in_steps`` is the share of the workers'
   time spent in training steps;
@@ -13,6 +14,8 @@
   measured in the same run (sampled between the timed parts: ``machine.MatmulPeak``);
 - ``generation``: images/s of each mini generator family (CFG 2) in the same process layouts,
   from ``benchmarks/generation.py``'s ``generation_rates`` (``--no-generation`` skips it).
+- ``other_processes_cores``: how many cores other processes kept busy on average meanwhile
+  (``machine.OtherCpu``; above ~0.1 the ratios are not those of an idle machine).
 
     .venv/bin/python benchmarks/study_throughput.py [--iterations 300] [--repeats 2] [--write-doc]
 
@@ -32,7 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import MatmulPeak, cpu_name
+from machine import MatmulPeak, OtherCpu, cpu_name
 from train_throughput import flops_per_image, recipe, train_rate
 
 from synscale.engine.tasks import TaskPool
@@ -120,9 +123,8 @@ def table(result: dict) -> str:
     header = (f"Measured by `python benchmarks/study_throughput.py --write-doc` on "
               f"{datetime.date.today().isoformat()}: {cpu_name()}, {os.cpu_count()} logical CPUs, "
               f"all-core fp32 matmul peak {peak:.0f} GFLOP/s, {result['mflops_per_image']} MFLOP "
-              "per training image, "
-              f"1-minute load average {result['load_average_1min']} (above ~0.5, other jobs were "
-              "sharing the cores).")
+              "per training image; other processes kept "
+              f"{result['other_processes_cores']:.2f} of the cores busy on average while it ran.")
     best = single["rates"][single["best"]]
     summary = (f"The study trained {study['images_per_s'] / best:.2f}x as many images per second "
                f"as the best single process and {study['images_per_s'] / old:.2f}x the old "
@@ -162,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=300, help="steps of each single run")
     parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds (best counts)")
-    parser.add_argument("--seeds", default="0,1", help="seeds of the study's real curve")
+    parser.add_argument("--seeds", default="0,1,2", help="seeds of the study's real curve (mini-full's)")
     parser.add_argument("--no-generation", action="store_true")
     parser.add_argument("--write-doc", action="store_true")
     parser.add_argument("--single", nargs=2, type=int, help=argparse.SUPPRESS)
@@ -176,6 +178,7 @@ def main() -> None:
         print(json.dumps({"images_per_s": rate, "images_per_cpu_s": iterations * recipe(iterations).batch_size / cpu}))
         return
 
+    other = OtherCpu()
     cores = os.cpu_count() or 1
     flops = flops_per_image(recipe(args.iterations))
     peak = MatmulPeak()
@@ -210,7 +213,7 @@ def main() -> None:
                   "vs_old_default": round(study["images_per_s"] / rates[old], 2)},
         "generation": made,
         "omp_wait_policy_of_study": os.environ.get("OMP_WAIT_POLICY", ""),
-        "load_average_1min": round(os.getloadavg()[0], 2)}
+        "other_processes_cores": round(other.cores(), 3)}
     if args.write_doc:
         DOC.write_text(table(result))
     print(json.dumps(result))
