@@ -3,6 +3,8 @@ trains nothing; a bad section fails before any work."""
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import yaml
 
@@ -21,6 +23,12 @@ def clip_study(folder, pairs, **clip):
 def test_clip_section_runs_sweep_and_curves_then_rerun_trains_nothing(cli, tmp_path, monkeypatch):
     pairs = write_pair_table(tmp_path / "pairs", 24)
     study, ws = clip_study(tmp_path, pairs), tmp_path / "ws"
+    # study plan counts the stage's work: 2 sweep runs + 3 curves x 3 scales, less the syn curve's
+    # run at the sweep scale (the winner's sweep run); 2 epochs of each run's captions.
+    plan = cli("study", "plan", str(study), "-w", str(ws), "--no-calibrate", "--json")
+    assert plan.code == 0, plan.err
+    assert json.loads(plan.out)["clip"] == {"runs": 10, "runs_to_train": 10, "images_to_generate": 2 * 24,
+                                   "pairs_to_train": 2 * (2 * 8 + 3 * (8 + 16 + 24) - 8)}
     first = cli("study", "run", str(study), "-w", str(ws), "--workers", "1", "--quiet")
     assert first.code == 0, first.err
     assert "2 clip-generate, 10 clip-train" in first.out
@@ -40,6 +48,8 @@ def test_clip_section_runs_sweep_and_curves_then_rerun_trains_nothing(cli, tmp_p
     failures = con.execute("SELECT count(*) FROM study_failures").fetchone()[0]
     assert failures == 0
     con.close()
+    done = json.loads(cli("study", "plan", str(study), "-w", str(ws), "--no-calibrate", "--json").out)["clip"]
+    assert done == {"runs": 10, "runs_to_train": 0, "pairs_to_train": 0, "images_to_generate": 0}
 
     import synscale.clip.runs
 
@@ -64,3 +74,15 @@ def test_a_bad_clip_section_fails_before_any_work(cli, tmp_path):
         assert result.code == 2 and message in result.err, result.err
         assert len(result.err.strip().splitlines()) == 1
         assert not (tmp_path / "ws").exists()
+
+
+def test_study_plan_times_the_clip_stage_from_measured_rates(cli, tmp_path):
+    pairs = write_pair_table(tmp_path / "pairs", 24)
+    result = cli("study", "plan", str(clip_study(tmp_path, pairs)), "-w", str(tmp_path / "ws"), "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    est, rates = summary["estimate_s"], summary["measured_rates"]
+    assert est["clip"] > 0 and est["train"] == 0  # a CLIP-only study
+    assert set(rates) == {"clip:synscale-mini-clip", "generate:mini-pixel"} and min(rates.values()) > 0
+    parts = [est[k] for k in ("generate", "measure", "train", "analyse", "clip")]
+    assert abs(est["total"] - sum(parts)) <= 2  # each part rounded on its own

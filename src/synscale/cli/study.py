@@ -90,13 +90,19 @@ def study_plan(
               f"({totals['iterations_to_train']:,} iterations)", highlight=False)
     for stage, parts in summary["stages"].items():
         out.print(f"  {stage}: " + ", ".join(f"{v} {k}" for k, v in parts.items()), highlight=False)
+    if "clip" in summary:
+        clip = summary["clip"]
+        out.print(f"  clip: {clip['runs_to_train']} of {clip['runs']} CLIP runs to train "
+                  f"({clip['pairs_to_train']:,} pairs), {clip['images_to_generate']:,} synthetic "
+                  "pair images to generate", highlight=False)
     if "estimate_s" in summary:
         est = summary["estimate_s"]
+        rates = ", ".join(f"{k} {v:,} {'pairs' if k.startswith('clip:') else 'img'}/s"
+                          for k, v in summary["measured_rates"].items())
         out.print(f"estimate on this machine ({est['workers']} worker(s)): {est['total']} s "
                   f"(generate {est['generate']}, measure {est['measure']}, train {est['train']}, "
-                  f"analyse {est['analyse']}); measured: "
-                  + ", ".join(f"{k} {v:,} img/s" for k, v in summary["measured_rates"].items()),
-                  highlight=False)
+                  f"analyse {est['analyse']}, clip {est['clip']})"
+                  + (f"; measured: {rates}" if rates else ""), highlight=False)
 
 
 @study_app.command("status", epilog="Example: synscale study status -w ws")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -33,6 +34,7 @@ from synscale.clip.models import default_model, model_config
 from synscale.clip.pairs import load_pairs
 from synscale.clip.runs import (
     ClipCurveConfig,
+    ClipRunRecord,
     ClipRunTask,
     add_clip_run,
     caption_scales,
@@ -40,7 +42,7 @@ from synscale.clip.runs import (
     get_clip_run,
     plan_clip_runs,
 )
-from synscale.clip.synthetic import SyntheticPairsConfig, make_synthetic_pairs
+from synscale.clip.synthetic import SyntheticPairsConfig, make_synthetic_pairs, synthetic_pairs_made
 from synscale.clip.train import ClipRecipe
 from synscale.clip.zeroshot import templates
 from synscale.config import FrozenConfig
@@ -48,6 +50,7 @@ from synscale.engine.tasks import TaskPool, run_tasks
 from synscale.errors import ConfigError
 from synscale.store import ResultsStore
 from synscale.workspace import Workspace
+from synscale.worlds import get_world
 from synscale.worlds.base import World
 
 Log = Callable[[str], None]
@@ -113,25 +116,19 @@ def run_clip_section(section: ClipSection, world: str, world_root: str | None, w
     # 1. Synthetic pairs for every CFG needed.
     sets: dict[float, str] = {}
     for cfg in section.cfg_sweep or [section.cfg]:
-        config = SyntheticPairsConfig(world, world_root, section.pairs, section.generator,
-                                      section.generator_options, cfg, section.steps,
-                                      section.generation_seed)
         with attempt("clip-generate", f"cfg{cfg:g}", {"cfg": cfg}):
-            report = make_synthetic_pairs(config, workspace, make_engine(pool.engine, None, pool.address),
-                                          quiet=quiet)
+            report = make_synthetic_pairs(_pairs_config(section, world, world_root, cfg), workspace,
+                                          make_engine(pool.engine, None, pool.address), quiet=quiet)
             made["clip-generate"] += report.made_shards > 0
             sets[cfg] = str(report.path)
 
     def curve(data: str, scales: list[int], seed: int) -> ClipCurveConfig:
-        return ClipCurveConfig(world=world, world_root=world_root, pairs=section.pairs, data=data,
-                               mix_p=section.mix_p, scales=scales, seed=seed,
-                               recipe=section.recipe, templates=section.templates,
-                               downstream=section.downstream)
+        return _curve(section, world, world_root, data, scales, seed)
 
     # 2. The CFG sweep: syn runs at one scale; the lowest zero-shot val loss wins.
     cfg = section.cfg
     if section.cfg_sweep:
-        scale = section.sweep_scale or max(section.scales)
+        scale = _sweep_scale(section)
         tasks = {c: plan_clip_runs(curve(f"syn:{path}", [scale], section.seeds[0]), workspace,
                                    pool.threads)[0] for c, path in sets.items()}
         made["clip-train"] += _train(list(tasks.values()), store, pool, attempt, log)
@@ -156,6 +153,67 @@ def run_clip_section(section: ClipSection, world: str, world_root: str | None, w
     with attempt("clip-fit", "clip", {}):
         fit_clip_curves(store)
     return made
+
+
+@dataclass(frozen=True)
+class ClipWork:
+    """What a study's CLIP stage has to do, for ``study plan``."""
+
+    runs: int  # every run of the section (the sweep's and the curves')
+    runs_to_train: int
+    pairs_to_train: int  # pairs drawn by the runs to train: epochs x captions each
+    images_to_generate: int  # synthetic pair images still to make
+
+
+def clip_work(section: ClipSection, world: str, world_root: str | None, workspace: Workspace,
+              store: ResultsStore | None) -> ClipWork:
+    """The runs the stage trains and which of them the store lacks. Before the sweep has scored
+    every CFG, the curves' CFG is unknown and their synthetic runs count as pending (a run's cost
+    does not depend on its CFG)."""
+    cfgs = section.cfg_sweep or [section.cfg]
+    sets = {c: synthetic_pairs_made(_pairs_config(section, world, world_root, c), workspace)
+            for c in cfgs}
+
+    def stored(kind: str, cfg: float | None, scale: int, seed: int) -> ClipRunRecord | None:
+        if store is None or (kind != "real" and (cfg is None or sets[cfg] is None)):
+            return None
+        data = "real" if kind == "real" else f"{kind}:{sets[cfg]}"
+        task = plan_clip_runs(_curve(section, world, world_root, data, [scale], seed), workspace)[0]
+        return get_clip_run(store, task.run_id)
+
+    runs: set[tuple[str, float | None, int, int]] = set()  # (kind, cfg, captions, seed)
+    cfg: float | None = section.cfg
+    if section.cfg_sweep:
+        sweep = {c: ("syn", c, _sweep_scale(section), section.seeds[0]) for c in cfgs}
+        runs |= set(sweep.values())
+        losses = {c: run.sets["val"].loss for c, key in sweep.items() if (run := stored(*key))}
+        cfg = min(losses, key=losses.get) if len(losses) == len(cfgs) else None
+    curves = {(kind, None if kind == "real" else cfg, scale, seed)
+              for kind in section.data for seed in section.seeds for scale in section.scales}
+    if cfg is None:  # the winner's sweep run is also the syn curve's run at the sweep scale
+        curves.discard(("syn", None, _sweep_scale(section), section.seeds[0]))
+    runs |= curves
+    pending = [key for key in runs if stored(*key) is None]
+    return ClipWork(len(runs), len(pending), sum(section.recipe.epochs * key[2] for key in pending),
+                    sum(path is None for path in sets.values())
+                    * len(load_pairs(get_world(world, root=world_root), section.pairs)))
+
+
+def _pairs_config(section: ClipSection, world: str, world_root: str | None,
+                  cfg: float) -> SyntheticPairsConfig:
+    return SyntheticPairsConfig(world, world_root, section.pairs, section.generator,
+                                section.generator_options, cfg, section.steps, section.generation_seed)
+
+
+def _curve(section: ClipSection, world: str, world_root: str | None, data: str, scales: list[int],
+           seed: int) -> ClipCurveConfig:
+    return ClipCurveConfig(world=world, world_root=world_root, pairs=section.pairs, data=data,
+                           mix_p=section.mix_p, scales=scales, seed=seed, recipe=section.recipe,
+                           templates=section.templates, downstream=section.downstream)
+
+
+def _sweep_scale(section: ClipSection) -> int:
+    return section.sweep_scale or max(section.scales)
 
 
 def _train(tasks: list[ClipRunTask], store: ResultsStore, pool: TaskPool, attempt: Attempt,

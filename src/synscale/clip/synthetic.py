@@ -9,6 +9,7 @@ captions than the pair set's is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -17,7 +18,7 @@ from synscale.clip.pairs import PairSet, load_pairs
 from synscale.data.synthetic import SyntheticDataset
 from synscale.errors import DataError
 from synscale.prompts.pair_captions import pair_layout
-from synscale.workspace import Workspace
+from synscale.workspace import CONFIG_FILE, Workspace
 from synscale.worlds import World, get_world
 
 
@@ -37,16 +38,31 @@ def make_synthetic_pairs(config: SyntheticPairsConfig, workspace: Workspace, eng
                          quiet: bool = False) -> Any:
     """Generate (or resume, or find) the synthetic images of a pair set; the job's report."""
     from synscale.generators.stage.dataset import generate_dataset
+
+    return generate_dataset(generation_config(config), workspace, engine, quiet=quiet)
+
+
+def synthetic_pairs_made(config: SyntheticPairsConfig, workspace: Workspace) -> Path | None:
+    """The folder of a finished synthetic pair set, or None if it is still to make."""
+    from synscale.generators.stage.dataset import KIND, resolved_config
+
+    settings = generation_config(config)
+    artifact = workspace.artifact_path(KIND, settings.dataset_name(),
+                                       resolved_config(settings, settings.generator_spec().identity()))
+    return artifact.path if (artifact.path / CONFIG_FILE).is_file() else None
+
+
+def generation_config(config: SyntheticPairsConfig) -> Any:
+    """The generation job that makes a pair set's synthetic images (its ``GenerateConfig``)."""
     from synscale.generators.stage.plan import GenerateConfig
 
     world = get_world(config.world, root=config.world_root)
     layout = pair_layout(load_pairs(world, config.pairs), world.num_classes)
-    settings = GenerateConfig(world=config.world, generator=config.generator,
-                              generator_options=config.generator_options or {}, cfg=config.cfg,
-                              steps=config.steps, prompts="pair_captions",
-                              prompt_options={"pairs": config.pairs}, classes=layout.classes,
-                              per_class=layout.per_class, seed=config.seed)
-    return generate_dataset(settings, workspace, engine, quiet=quiet)
+    return GenerateConfig(world=config.world, generator=config.generator,
+                          generator_options=config.generator_options or {}, cfg=config.cfg,
+                          steps=config.steps, prompts="pair_captions",
+                          prompt_options={"pairs": config.pairs}, classes=layout.classes,
+                          per_class=layout.per_class, seed=config.seed)
 
 
 def synthetic_images(dataset: SyntheticDataset, pairs: PairSet, world: World) -> torch.Tensor:

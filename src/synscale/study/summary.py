@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from synscale.config import build
 from synscale.errors import WorkspaceError
@@ -12,6 +13,9 @@ from synscale.study.config import StudyConfig
 from synscale.study.estimate import estimate
 from synscale.study.plan import GRID, StudyPlan, build_plan
 from synscale.workspace import Workspace
+
+if TYPE_CHECKING:
+    from synscale.clip.study import ClipWork
 
 
 def plan_summary(study: StudyConfig, workspace: Workspace, workers: int,
@@ -35,11 +39,15 @@ def plan_summary(study: StudyConfig, workspace: Workspace, workers: int,
         },
         "stages": {stage: {k: len(v) for k, v in parts.items()} for stage, parts in status.items()},
     }
+    clip = _clip_work(plan) if study.clip is not None else None
+    if clip is not None:
+        out["clip"] = asdict(clip)
     if calibrate:
-        est = estimate(plan, status, workers)
+        est = estimate(plan, status, workers, clip)
         out["estimate_s"] = {"generate": round(est.generate_s), "measure": round(est.measure_s),
                              "train": round(est.train_s), "analyse": round(est.analyse_s),
-                             "total": round(est.total_s), "workers": workers}
+                             "clip": round(est.clip_s), "total": round(est.total_s),
+                             "workers": workers}
         out["measured_rates"] = {k: round(v, 1) for k, v in est.rates.items()}
     return out
 
@@ -74,6 +82,17 @@ def _status(plan: StudyPlan) -> dict[str, dict[str, list[str]]]:
         return plan.status(None)
     with ResultsStore(plan.workspace.store_path) as store:
         return plan.status(store)
+
+
+def _clip_work(plan: StudyPlan) -> ClipWork:
+    from synscale.clip.study import clip_work
+
+    study = plan.study
+    assert study.clip is not None
+    if not plan.workspace.store_path.is_file():
+        return clip_work(study.clip, study.world, study.world_root, plan.workspace, None)
+    with ResultsStore(plan.workspace.store_path) as store:
+        return clip_work(study.clip, study.world, study.world_root, plan.workspace, store)
 
 
 def _state(item: str, parts: dict[str, list[str]]) -> str:
