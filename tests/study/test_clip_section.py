@@ -50,6 +50,8 @@ def test_clip_section_runs_sweep_and_curves_then_rerun_trains_nothing(cli, tmp_p
     con.close()
     done = json.loads(cli("study", "plan", str(study), "-w", str(ws), "--no-calibrate", "--json").out)["clip"]
     assert done == {"runs": 10, "runs_to_train": 0, "pairs_to_train": 0, "images_to_generate": 0}
+    status = json.loads(cli("study", "status", "-w", str(ws), "--json").out)
+    assert status["stages"]["clip"] == {"done": 10, "failed": 0, "pending": 0}
 
     import synscale.clip.runs
 

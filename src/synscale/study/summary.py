@@ -71,9 +71,15 @@ def status_summary(workspace: Workspace, name: str | None = None) -> list[dict[s
             status = build_plan(study, workspace).status(store)
             failures = store.query("SELECT stage, item, error, config FROM study_failures "
                                    "WHERE study = ? ORDER BY stage, item", [study.name])
-            out.append({"study": study.name,
-                        "stages": {s: {k: len(v) for k, v in p.items()} for s, p in status.items()},
-                        "failed": failures.to_dict("records")})
+            stages = {s: {k: len(v) for k, v in p.items()} for s, p in status.items()}
+            if study.clip is not None:
+                from synscale.clip.study import clip_work
+
+                work = clip_work(study.clip, study.world, study.world_root, workspace, store)
+                failed = int((failures["stage"] == "clip-train").sum())
+                stages["clip"] = {"done": work.runs - work.runs_to_train, "failed": failed,
+                                  "pending": max(0, work.runs_to_train - failed)}
+            out.append({"study": study.name, "stages": stages, "failed": failures.to_dict("records")})
     return out
 
 
