@@ -94,7 +94,9 @@ def _clip_seconds(plan: StudyPlan, clip: ClipWork, workers: int, rates: dict[str
     seconds = 0.0
     if clip.images_to_generate:
         key = f"generate:{section.generator}"
-        if key not in rates:  # the pairs are made in the driver with every core (clip.study)
+        # The pairs are made in the driver with every core (clip.study); a grid generator's rate,
+        # measured on one thread when datasets go side by side, is reused: a cautious estimate.
+        if key not in rates:
             rates[key] = _generate_rate(plan, section.generator, section.generator_options)
         seconds += clip.images_to_generate / rates[key] / GENERATE_END_TO_END
     if clip.runs_to_train:
