@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -174,6 +175,7 @@ def clip_work(section: ClipSection, world: str, world_root: str | None, workspac
     sets = {c: synthetic_pairs_made(_pairs_config(section, world, world_root, c), workspace)
             for c in cfgs}
 
+    @cache  # the sweep's runs are looked up for the winner and again for what is pending
     def stored(kind: str, cfg: float | None, scale: int, seed: int) -> ClipRunRecord | None:
         if store is None or (kind != "real" and (cfg is None or sets[cfg] is None)):
             return None

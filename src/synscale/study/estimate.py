@@ -24,7 +24,7 @@ from synscale.train.evaluate import evaluate
 from synscale.train.schedule import Schedule
 
 if TYPE_CHECKING:
-    from synscale.clip.study import ClipWork
+    from synscale.clip.study import ClipSection, ClipWork
 
 CALIBRATION_STEPS = 40
 CALIBRATION_IMAGES = 100  # per generator
@@ -100,9 +100,11 @@ def _clip_seconds(plan: StudyPlan, clip: ClipWork, workers: int, rates: dict[str
             rates[key] = _generate_rate(plan, section.generator, section.generator_options)
         seconds += clip.images_to_generate / rates[key] / GENERATE_END_TO_END
     if clip.runs_to_train:
-        model = _clip_model(plan)
+        from synscale.clip.models import default_model
+
+        model = section.recipe.model or default_model(plan.world.name)
         with torch_threads(plan.study.execution.threads_per_run):
-            rate = rates[f"clip:{model}"] = _clip_rate(plan, model)
+            rate = rates[f"clip:{model}"] = _clip_rate(plan, section, model)
         start = WORKER_START_S if workers > 1 and clip.runs_to_train > 1 and not started else 0.0
         seconds += clip.pairs_to_train / rate / min(workers, clip.runs_to_train) + start
     return seconds
@@ -131,21 +133,12 @@ def _eval_seconds(plan: StudyPlan) -> float:
     return time.perf_counter() - start
 
 
-def _clip_model(plan: StudyPlan) -> str:
-    from synscale.clip.models import default_model
-
-    assert plan.study.clip is not None
-    return plan.study.clip.recipe.model or default_model(plan.world.name)
-
-
-def _clip_rate(plan: StudyPlan, model: str) -> float:
+def _clip_rate(plan: StudyPlan, section: ClipSection, model: str) -> float:
     """Training pairs/s of the section's CLIP on its pair set's real images."""
     from synscale.clip.models import create_clip, get_tokenizer
     from synscale.clip.pairs import load_pairs
     from synscale.clip.train import ClipBatchSource, train_clip
 
-    section = plan.study.clip
-    assert section is not None
     recipe = section.recipe.model_copy(update={"model": model, "epochs": 1})
     pairs = load_pairs(plan.world, section.pairs)
     count = min(CLIP_CALIBRATION_STEPS * recipe.batch_size, len(pairs))

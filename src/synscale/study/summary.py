@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from synscale.config import build
 from synscale.errors import WorkspaceError
@@ -16,6 +17,8 @@ from synscale.workspace import Workspace
 
 if TYPE_CHECKING:
     from synscale.clip.study import ClipWork
+
+T = TypeVar("T")
 
 
 def plan_summary(study: StudyConfig, workspace: Workspace, workers: int,
@@ -84,10 +87,7 @@ def status_summary(workspace: Workspace, name: str | None = None) -> list[dict[s
 
 
 def _status(plan: StudyPlan) -> dict[str, dict[str, list[str]]]:
-    if not plan.workspace.store_path.is_file():
-        return plan.status(None)
-    with ResultsStore(plan.workspace.store_path) as store:
-        return plan.status(store)
+    return _read_store(plan, plan.status)
 
 
 def _clip_work(plan: StudyPlan) -> ClipWork:
@@ -95,10 +95,16 @@ def _clip_work(plan: StudyPlan) -> ClipWork:
 
     study = plan.study
     assert study.clip is not None
+    return _read_store(plan, lambda store: clip_work(study.clip, study.world, study.world_root,
+                                                     plan.workspace, store))
+
+
+def _read_store(plan: StudyPlan, read: Callable[[ResultsStore | None], T]) -> T:
+    """``read`` on the workspace's store, or on None before the workspace has one."""
     if not plan.workspace.store_path.is_file():
-        return clip_work(study.clip, study.world, study.world_root, plan.workspace, None)
+        return read(None)
     with ResultsStore(plan.workspace.store_path) as store:
-        return clip_work(study.clip, study.world, study.world_root, plan.workspace, store)
+        return read(store)
 
 
 def _state(item: str, parts: dict[str, list[str]]) -> str:
